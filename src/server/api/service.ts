@@ -1,0 +1,47 @@
+import type Database from 'better-sqlite3';
+import type { Task } from '../../types/clearml.js';
+
+/** Who made the call (from the bearer token). */
+export interface Identity {
+  user: string;
+  company: string;
+  role: string;
+  name: string;
+}
+
+/** One API call after envelope/auth handling: handlers only see this. */
+export interface CallRequest {
+  /** e.g. "tasks.get_all" */
+  endpoint: string;
+  service: string;
+  action: string;
+  /** requested version, e.g. "2.23" (the newest when the URL has none) */
+  version: string;
+  /** JSON body merged with the query string; {} when empty */
+  body: Record<string, any>;
+  /** raw request body, for json-lines (events.add_batch) */
+  rawBody: Buffer;
+  contentType: string;
+  identity: Identity;
+}
+
+/** Returns the `data` part of the envelope; throws ApiFault for errors. */
+export type Handler = (req: CallRequest) => unknown | Promise<unknown>;
+
+/** action name -> handler, e.g. { get_all: ..., delete_many: ... } */
+export type Service = Record<string, Handler>;
+
+/** What the events store offers to the other services (tasks.delete, reset...). */
+export interface EventsStoreApi {
+  /** deletes every event of the task; returns how many */
+  deleteForTask(taskId: string): number;
+}
+
+/** Shared server state handed to every service factory. */
+export interface ServerState {
+  db: Database.Database;
+  /** current time; overridable for tests */
+  now(): Date;
+  getTask(id: string): Task | undefined;
+  events: EventsStoreApi;
+}
