@@ -1,0 +1,82 @@
+/** The one typed, frozen configuration every other module receives. */
+
+/** Where a resolved value came from, for `clearml-cleanup config`. */
+export type ValueSource = 'env' | 'file' | 'derived' | 'default' | 'cli';
+
+export interface S3BucketCredentials {
+  bucket: string;
+  /** S3-compatible endpoint host[:port] (MinIO, s3rver...), absent for AWS */
+  host?: string;
+  key?: string;
+  secret?: string;
+  token?: string;
+  region?: string;
+  /** https when true (default), http when false */
+  secure?: boolean;
+  verify?: boolean | string;
+}
+
+export interface S3Config {
+  key?: string;
+  secret?: string;
+  token?: string;
+  region?: string;
+  useCredentialsChain?: boolean;
+  credentials: S3BucketCredentials[];
+}
+
+export interface GcsBucketCredentials {
+  bucket: string;
+  project?: string;
+  credentialsJson?: string;
+}
+
+export interface GcsConfig {
+  project?: string;
+  credentialsJson?: string;
+  /** test/emulator endpoint (not in clearml.conf); the SDK's apiEndpoint */
+  apiEndpoint?: string;
+  credentials: GcsBucketCredentials[];
+}
+
+export interface AzureContainer {
+  accountName: string;
+  accountKey?: string;
+  containerName?: string;
+  /** emulator or custom endpoint, e.g. http://127.0.0.1:10000/devstoreaccount1 */
+  url?: string;
+}
+
+export interface StorageConfig {
+  s3: S3Config;
+  gcs: GcsConfig;
+  azure: { containers: AzureContainer[] };
+}
+
+export interface ApiConfig {
+  /** e.g. http://localhost:8008 (no trailing slash) */
+  apiServer: string;
+  webServer: string;
+  filesServer: string;
+  accessKey?: string;
+  secretKey?: string;
+  /** a bearer token instead of keys (CLEARML_AUTH_TOKEN) */
+  authToken?: string;
+  /** false, true, or a CA bundle path */
+  verifyCertificate: boolean | string;
+  /** API version sent in URLs, default "2.23" */
+  apiVersion: string;
+}
+
+export interface ClearMLConfig {
+  api: ApiConfig;
+  storage: StorageConfig;
+  /** CLEARML_TASK_ID: set when clearml-agent runs us */
+  taskId?: string;
+  workerId?: string;
+  logLevel?: string;
+  /** files that were read, in order */
+  files: string[];
+  /** dotted key -> where its value came from */
+  sources: Record<string, ValueSource>;
+}
