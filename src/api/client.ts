@@ -305,8 +305,12 @@ function withAttempts(e: ApiError, attempts: number): ApiError {
 
 /** got's messages may quote the URL; ours has no credentials, but a user-given URL could, so strip them. */
 function transportMessage(e: Error, code: string | undefined): string {
-  const msg = redactUrl(e.message ?? '');
-  return code && msg.includes(code) ? '' : msg;
+  let msg = redactUrl(e.message ?? '');
+  if (code && msg.includes(code)) msg = '';
+  if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
+    msg = `${msg ? `${msg}; ` : ''}set api.verify_certificate to the CA bundle path, or to false`;
+  }
+  return msg;
 }
 
 function redactUrl(s: string): string {
