@@ -1,0 +1,180 @@
+/**
+ * Deletes files by URL on every backend ClearML writes to, but only below an allowed root.
+ * URLs are grouped per backend (and bucket, container, server) and sent in batches; one
+ * file's failure is reported in its outcome, never thrown.
+ */
+import { readFileSync } from 'node:fs';
+import { got, type Got } from 'got';
+import pLimit from 'p-limit';
+import { AllowList, type AllowRoot } from './allow-list.js';
+import { AzureClients, deleteAzureBlobs } from './azure.js';
+import { DEFAULTS, type StorageContext } from './context.js';
+import { deleteOnFileServer, TokenSource } from './fileserver.js';
+import { deleteGcsObjects, GcsClients } from './gcs.js';
+import { deleteLocalFiles } from './local.js';
+import { errorText, REFUSAL, type FileOutcome } from './outcome.js';
+import { deleteS3Objects, S3Clients } from './s3.js';
+import { outcomeOf, type Limit, type Target } from './target.js';
+import { classifyUrl, looksLikeFolder, type StorageLocation } from './url.js';
+
+export type ClassifiedUrl = StorageLocation & {
+  /** true when deleteFiles would act on it */
+  allowed: boolean;
+  /** the allow root that holds it */
+  root?: string;
+  /** when not allowed: the outcome deleteFiles would report */
+  refusal?: { reason: string; detail: string };
+};
+
+export interface Storage {
+  classify(url: string): ClassifiedUrl;
+  deleteFiles(urls: string[]): Promise<FileOutcome[]>;
+  /** the allow roots in force, as given */
+  readonly roots: readonly string[];
+  close(): void;
+}
+
+function httpClient(ctx: StorageContext): Got {
+  const verify = ctx.verifyCertificate ?? true;
+  return got.extend({
+    throwHttpErrors: false,
+    followRedirect: false,
+    timeout: { request: ctx.timeoutMs ?? DEFAULTS.timeoutMs },
+    retry: {
+      limit: 4,
+      methods: ['HEAD', 'DELETE', 'POST'],
+      statusCodes: [408, 429, 502, 503, 504, 509],
+    },
+    https:
+      verify === false
+        ? { rejectUnauthorized: false }
+        : typeof verify === 'string'
+          ? { certificateAuthority: readFileSync(verify) }
+          : {},
+  });
+}
+
+type Group = { key: string; targets: Target[]; run: (targets: Target[]) => Promise<FileOutcome[]> };
+
+class StorageImpl implements Storage {
+  private readonly allow: AllowList;
+  private readonly limit: Limit;
+  private readonly s3: S3Clients;
+  private readonly gcs: GcsClients;
+  private readonly azure: AzureClients;
+  private readonly token?: TokenSource;
+  private http?: Got;
+
+  constructor(private readonly ctx: StorageContext) {
+    this.allow = new AllowList(ctx);
+    this.limit = pLimit(ctx.concurrency ?? DEFAULTS.concurrency);
+    this.s3 = new S3Clients(ctx.storage.s3);
+    this.gcs = new GcsClients(ctx.storage.gcs);
+    this.azure = new AzureClients(ctx.storage.azure.containers);
+    if (ctx.getToken) this.token = new TokenSource(ctx.getToken);
+  }
+
+  get roots(): readonly string[] {
+    return this.allow.roots.map((r) => r.source);
+  }
+
+  classify(url: string): ClassifiedUrl {
+    const loc = classifyUrl(url, this.allow.hints);
+    const refuse = (reason: string, detail: string): ClassifiedUrl => ({ ...loc, allowed: false, refusal: { reason, detail } });
+    if (loc.unsafe) return refuse(REFUSAL.notAllowed, loc.unsafe);
+    if (loc.backend === 'unknown') return refuse(REFUSAL.notAllowed, 'not a storage URL this service deletes');
+    if (looksLikeFolder(loc)) return refuse(REFUSAL.folder, 'names a folder, not a file');
+    const root = this.allow.match(loc);
+    if (!root) return refuse(REFUSAL.notAllowed, 'outside every allowed root');
+    if (loc.backend === 'fileserver' && !this.allow.fileServerBase(loc)) return refuse(REFUSAL.notAllowed, 'no file server base');
+    return { ...loc, allowed: true, root: root.source };
+  }
+
+  private groupFor(t: Target): { key: string; run: Group['run'] } {
+    const loc = t.loc;
+    switch (loc.backend) {
+      case 'fileserver': {
+        const base = this.allow.fileServerBase(loc) as AllowRoot;
+        const token = this.allow.isFilesServerHost(loc) ? this.token : undefined;
+        return {
+          key: `fileserver ${base.baseUrl}`,
+          run: (ts) =>
+            deleteOnFileServer(ts as Target<typeof loc>[], {
+              base,
+              http: (this.http ??= httpClient(this.ctx)),
+              limit: this.limit,
+              batchSize: this.ctx.fileServerBatchSize ?? DEFAULTS.fileServerBatchSize,
+              token,
+            }),
+        };
+      }
+      case 's3':
+        return { key: `s3 ${loc.scope}`, run: (ts) => deleteS3Objects(this.s3, ts as Target<typeof loc>[], this.limit, DEFAULTS.s3BatchSize) };
+      case 'gs':
+        return { key: 'gs', run: (ts) => deleteGcsObjects(this.gcs, ts as Target<typeof loc>[], this.limit) };
+      case 'azure':
+        return {
+          key: `azure ${loc.scope}`,
+          run: (ts) => deleteAzureBlobs(this.azure, ts as Target<typeof loc>[], this.limit, DEFAULTS.azureBatchSize),
+        };
+      case 'file':
+        return { key: 'file', run: (ts) => deleteLocalFiles(ts as Target<typeof loc>[], this.limit) };
+      default:
+        throw new Error(`no backend for ${loc.url}`);
+    }
+  }
+
+  async deleteFiles(urls: string[]): Promise<FileOutcome[]> {
+    const byUrl = new Map<string, FileOutcome>();
+    const groups = new Map<string, Group>();
+    for (const url of new Set(urls)) {
+      const c = this.classify(url);
+      if (!c.allowed) {
+        byUrl.set(url, outcomeOf(c, 'refused', { reason: c.refusal!.reason, detail: c.refusal!.detail }));
+        continue;
+      }
+      const t: Target = { loc: c, root: this.allow.match(c)! };
+      try {
+        const { key, run } = this.groupFor(t);
+        const g = groups.get(key) ?? { key, targets: [], run };
+        g.targets.push(t);
+        groups.set(key, g);
+      } catch (err) {
+        byUrl.set(url, outcomeOf(c, 'failed', { reason: errorText(err) }));
+      }
+    }
+    await Promise.all(
+      [...groups.values()].map(async (g) => {
+        let outcomes: FileOutcome[];
+        try {
+          outcomes = await g.run(g.targets);
+        } catch (err) {
+          const reason = errorText(err);
+          outcomes = g.targets.map((t) => outcomeOf(t.loc, 'failed', { reason }));
+        }
+        g.targets.forEach((t, i) => byUrl.set(t.loc.url, outcomes[i] ?? outcomeOf(t.loc, 'failed', { reason: 'no outcome' })));
+        this.ctx.log?.debug?.(`${g.key}: ${g.targets.length} file(s) processed`);
+      }),
+    );
+    return urls.map((u) => ({ ...byUrl.get(u)! }));
+  }
+
+  close(): void {
+    this.s3.close();
+  }
+}
+
+/** Throws (one clear message) when an allow root is malformed or would allow a whole disk. */
+export function createStorage(ctx: StorageContext): Storage {
+  return new StorageImpl(ctx);
+}
+
+/** One-shot form of createStorage(ctx).deleteFiles(urls). */
+export async function deleteFiles(urls: string[], ctx: StorageContext): Promise<FileOutcome[]> {
+  const storage = createStorage(ctx);
+  try {
+    return await storage.deleteFiles(urls);
+  } finally {
+    storage.close();
+  }
+}
