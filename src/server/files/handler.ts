@@ -1,0 +1,301 @@
+import { createReadStream, createWriteStream, mkdirSync, promises as fsp } from 'node:fs';
+import type http from 'node:http';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import busboy from 'busboy';
+import { SafeRoot } from './safe-path.js';
+
+/**
+ * A file server that behaves like clearml-server's fileserver: `GET /` ping, `POST /` multipart
+ * upload (each part's field name is its target path), `GET|HEAD /<path>` download, `DELETE /<path>`,
+ * and `POST /delete_many` (files and whole folders). Everything stays under `rootDir`.
+ */
+
+export interface FilesHandlerOptions {
+  rootDir: string;
+  /** true when the request carries a valid bearer token or session cookie */
+  authorize(req: http.IncomingMessage): boolean;
+}
+
+export type FilesHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+const MAX_JSON_BODY = 64 * 1024 * 1024;
+
+export function createFilesHandler(opts: FilesHandlerOptions): FilesHandler {
+  mkdirSync(opts.rootDir, { recursive: true });
+  const root = new SafeRoot(opts.rootDir);
+
+  const route = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    res.setHeader('server', 'clearml');
+    const encoding = req.headers['content-encoding'];
+    if (encoding) return text(res, 415, `Content encoding is not supported (${encoding})`);
+
+    // the raw path, not WHATWG-normalised: a `..` must be seen (and refused), not silently folded
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    const url = new URL(rawUrl.replace(/^\/*/, '/'), 'http://files');
+    const method = (req.method ?? 'GET').toUpperCase();
+    if (rawPath === '/' || rawPath === '') {
+      if (method === 'GET' || method === 'HEAD') {
+        // the ping checks credentials only when some are sent
+        if (hasCredentials(req) && !opts.authorize(req)) return text(res, 401, 'Unauthorized');
+        return text(res, 200, 'OK');
+      }
+      if (method === 'POST') {
+        if (!opts.authorize(req)) return text(res, 401, 'Unauthorized');
+        return upload(root, req, res);
+      }
+      return text(res, 405, 'Method not allowed');
+    }
+
+    if (!opts.authorize(req)) return text(res, 401, 'Unauthorized');
+    if (rawPath === '/delete_many' && method === 'POST') return deleteMany(root, req, res);
+
+    let clientPath: string;
+    try {
+      clientPath = decodeURIComponent(rawPath);
+    } catch {
+      return text(res, 400, 'Malformed path encoding');
+    }
+    const target = root.resolve(clientPath);
+    if (!target.ok) return text(res, target.status, target.reason);
+    const shown = clientPath.replace(/^\/+/, '');
+    if (method === 'GET' || method === 'HEAD') return download(target.full, shown, method, url, res);
+    if (method === 'DELETE') return deleteOne(target.full, shown, res);
+    return text(res, 405, 'Method not allowed');
+  };
+
+  return (req, res) => {
+    route(req, res).catch((err: unknown) => {
+      if (!res.headersSent) text(res, 500, `Internal error: ${(err as Error)?.message ?? String(err)}`);
+      else res.destroy();
+    });
+  };
+}
+
+function hasCredentials(req: http.IncomingMessage): boolean {
+  return Boolean(req.headers.authorization) || /(?:^|;\s*)clearml_token_basic=/.test(req.headers.cookie ?? '');
+}
+
+function text(res: http.ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function json(res: http.ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+async function upload(root: SafeRoot, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  let bb: busboy.Busboy;
+  try {
+    bb = busboy({ headers: req.headers, defParamCharset: 'utf8' });
+  } catch (e) {
+    return text(res, 400, `Bad upload: ${(e as Error).message}`);
+  }
+  const stored: string[] = [];
+  const seen = new Set<string>();
+  const writes: Promise<void>[] = [];
+  let refusal: { status: number; reason: string } | undefined;
+
+  bb.on('file', (field, stream, info) => {
+    // like werkzeug: parts without a file name are form fields, one file per field name
+    if (!field || !info.filename || seen.has(field) || refusal) {
+      stream.resume();
+      return;
+    }
+    seen.add(field);
+    const target = root.resolve(field);
+    if (!target.ok) {
+      refusal = { status: target.status, reason: target.reason };
+      stream.resume();
+      return;
+    }
+    const rel = field.replace(/^\/+/, '');
+    writes.push(
+      saveStream(root, target.full, stream).then(() => {
+        stored.push(rel);
+      }),
+    );
+  });
+
+  const done = new Promise<void>((resolve, reject) => {
+    bb.on('close', resolve);
+    bb.on('error', reject);
+  });
+  req.pipe(bb);
+  try {
+    await done;
+    await Promise.all(writes);
+  } catch (e) {
+    return text(res, 400, `Bad upload: ${(e as Error).message}`);
+  }
+  if (refusal) return text(res, refusal.status, refusal.reason);
+  json(res, 200, stored);
+}
+
+/** Writes next to the target and renames, so a reader never sees half a file. */
+async function saveStream(root: SafeRoot, full: string, stream: NodeJS.ReadableStream): Promise<void> {
+  const dir = path.dirname(full);
+  await fsp.mkdir(dir, { recursive: true });
+  // a symlinked folder created meanwhile must not take the file outside the root
+  if (!root.inside(await fsp.realpath(dir))) throw new Error('Path outside the storage root');
+  const tmp = `${full}.upload-${randomBytes(6).toString('hex')}`;
+  await new Promise<void>((resolve, reject) => {
+    const out = createWriteStream(tmp);
+    out.on('error', reject);
+    stream.on('error', reject);
+    out.on('finish', resolve);
+    stream.pipe(out);
+  });
+  try {
+    await fsp.rename(tmp, full);
+  } catch (e) {
+    await fsp.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+const MIME: Record<string, string> = {
+  '.json': 'application/json',
+  '.txt': 'text/plain',
+  '.log': 'text/plain',
+  '.csv': 'text/csv',
+  '.html': 'text/html',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.svg': 'image/svg+xml',
+  '.mp4': 'video/mp4',
+  '.zip': 'application/zip',
+  '.gz': 'application/octet-stream',
+  '.pkl': 'application/octet-stream',
+};
+
+async function download(
+  full: string,
+  shown: string,
+  method: string,
+  url: URL,
+  res: http.ServerResponse,
+): Promise<void> {
+  const st = await fsp.stat(full).catch(() => undefined);
+  if (!st || !st.isFile()) return text(res, 404, `File ${shown} not found`);
+  const headers: http.OutgoingHttpHeaders = {
+    'content-type': MIME[path.extname(full).toLowerCase()] ?? 'application/octet-stream',
+    'content-length': st.size,
+    'last-modified': st.mtime.toUTCString(),
+  };
+  if (url.searchParams.has('download')) {
+    headers['content-disposition'] = `attachment; filename*=UTF-8''${encodeURIComponent(path.basename(full))}`;
+  }
+  res.writeHead(200, headers);
+  if (method === 'HEAD') return void res.end();
+  await new Promise<void>((resolve, reject) => {
+    const input = createReadStream(full);
+    input.on('error', reject);
+    res.on('close', resolve);
+    input.pipe(res);
+  });
+}
+
+async function deleteOne(full: string, shown: string, res: http.ServerResponse): Promise<void> {
+  const st = await fsp.stat(full).catch(() => undefined);
+  if (!st || !st.isFile()) return text(res, 404, `File ${shown} not found`);
+  await fsp.unlink(full);
+  json(res, 200, shown);
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_JSON_BODY) throw new Error('payload too large');
+    chunks.push(chunk as Buffer);
+  }
+  const raw = Buffer.concat(chunks).toString('utf8');
+  return raw.trim() ? JSON.parse(raw) : undefined;
+}
+
+/** Python's unquote_plus: '+' is a space, then %-escapes (invalid ones stay as they are). */
+function unquotePlus(s: string): string {
+  const spaced = s.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return spaced.replace(/%[0-9a-fA-F]{2}/g, (m) => {
+      try {
+        return decodeURIComponent(m);
+      } catch {
+        return m;
+      }
+    });
+  }
+}
+
+/** `{files: [paths]}` -> `{deleted: {requested: path}, errors: {message: [requested]}}`; folders go whole. */
+async function deleteMany(root: SafeRoot, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  let body: unknown;
+  try {
+    body = await readJson(req);
+  } catch (e) {
+    return text(res, 400, `Failed to decode JSON object: ${(e as Error).message}`);
+  }
+  if (!body || typeof body !== 'object' || (Array.isArray(body) && !body.length)) {
+    return text(res, 400, 'Json payload is missing');
+  }
+  const files = (body as { files?: unknown }).files;
+  if (!Array.isArray(files) || !files.length) return text(res, 400, 'files are missing');
+
+  const deleted: Record<string, string> = {};
+  const errors: Record<string, string[]> = {};
+  const fail = (msg: string, file: unknown) => (errors[msg] ??= []).push(String(file));
+
+  for (const file of files) {
+    const rel = unquotePlus(String(file));
+    if (!rel.replace(/\/+/g, '').trim()) {
+      // an empty path would mean the whole store
+      fail('Empty path not allowed', file);
+      continue;
+    }
+    const target = root.resolve(rel);
+    if (!target.ok) {
+      fail(target.status === 403 ? 'Path outside the storage root' : target.reason, file);
+      continue;
+    }
+    if (target.full === root.root) {
+      fail('Empty path not allowed', file);
+      continue;
+    }
+    const lst = await fsp.lstat(target.full).catch(() => undefined);
+    const st = lst && (await fsp.stat(target.full).catch(() => undefined));
+    if (!lst || !st) {
+      fail('Not found', file);
+      continue;
+    }
+    try {
+      if (st.isFile()) await fsp.unlink(target.full);
+      else if (st.isDirectory()) {
+        if (lst.isSymbolicLink()) {
+          fail('Cannot call rmtree on a symbolic link', file);
+          continue;
+        }
+        await fsp.rm(target.full, { recursive: true });
+      } else {
+        fail('Not a file or folder', file);
+        continue;
+      }
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      fail(code === 'EACCES' || code === 'EPERM' ? 'Permission denied' : (code ?? 'Delete failed'), file);
+      continue;
+    }
+    deleted[String(file)] = rel;
+  }
+  json(res, 200, { deleted, errors });
+}

@@ -1,0 +1,1 @@
+export { createFilesHandler, type FilesHandler, type FilesHandlerOptions } from './handler.js';
