@@ -6,6 +6,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { usageExit } from './commands/exit.js';
+import { configCommand } from './commands/config.js';
 
 const EPILOG = `Exit codes: 0 ok, 1 some deletions failed, 2 bad usage or configuration.
 Docs: README.md in the clearml-cleanup repository.`;
@@ -14,6 +15,7 @@ await yargs(hideBin(process.argv))
   .scriptName('clearml-cleanup')
   .usage('$0 <command> [options]\n\nDeletes old archived ClearML tasks together with all their files.')
   // commands are registered here, one line each
+  .command(configCommand)
   .demandCommand(1, 'Name a command; see --help.')
   .strict()
   .recommendCommands()

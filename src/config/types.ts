@@ -14,6 +14,8 @@ export interface S3BucketCredentials {
   /** https when true (default), http when false */
   secure?: boolean;
   verify?: boolean | string;
+  /** path prefix inside the bucket this entry is limited to (clearml.conf `subdir`) */
+  subdir?: string;
 }
 
 export interface S3Config {
@@ -22,11 +24,15 @@ export interface S3Config {
   token?: string;
   region?: string;
   useCredentialsChain?: boolean;
+  /** defaults for entries that do not set their own (clearml.conf sdk.aws.s3.secure / verify) */
+  secure?: boolean;
+  verify?: boolean | string;
   credentials: S3BucketCredentials[];
 }
 
 export interface GcsBucketCredentials {
   bucket: string;
+  subdir?: string;
   project?: string;
   credentialsJson?: string;
 }
@@ -77,6 +83,14 @@ export interface ClearMLConfig {
   logLevel?: string;
   /** files that were read, in order */
   files: string[];
-  /** dotted key -> where its value came from */
+  /**
+   * dotted path of a field of this object (e.g. `api.apiServer`, `storage.s3.credentials.0.secret`)
+   * -> where its value came from
+   */
   sources: Record<string, ValueSource>;
+  /**
+   * same keys as `sources`, in words: the env var name (`CLEARML_API_HOST`), `<file>: <conf key>`,
+   * `derived from api.apiServer`, `default`, or `--option`. Filled by loadConfig.
+   */
+  origins?: Record<string, string>;
 }

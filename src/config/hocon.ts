@@ -1,0 +1,71 @@
+/**
+ * Parses clearml.conf text (HOCON, or the agent's JSON, which is HOCON too) with @pushcorn/hocon-parser.
+ *
+ * clearml-init writes `api_server: http://localhost:8008` without quotes. ClearML's own (pyhocon) grammar
+ * accepts that, but the HOCON spec does not (`:` is not allowed in an unquoted string and `//` starts a
+ * comment), so a spec-compliant parser rejects the very file every ClearML user has. Before parsing we
+ * therefore quote such single-token values (URLs, host:port, C:\ paths) when they stand right after
+ * `key:` / `key =` at the start of a line. Nothing else is rewritten and line numbers stay the same.
+ */
+import parseHocon from '@pushcorn/hocon-parser';
+import { ConfigError } from './errors.js';
+
+export type ConfObject = Record<string, unknown>;
+
+// key (bare or quoted), separator, then an unquoted first token that a spec parser would misread
+const PYHOCON_VALUE = /^(\s*(?:"[^"\n]*"|[A-Za-z0-9_.-]+)\s*[:=]\s*)([^\s"'{}[\],#$]+)/;
+
+/** Quotes pyhocon-style unquoted values that contain `:` or `//`; see the module comment. */
+export function quotePyhoconValues(text: string): string {
+  let inMultiline = false;
+  return text
+    .split('\n')
+    .map((line) => {
+      const wasInside = inMultiline;
+      if ((line.split('"""').length - 1) % 2 === 1) inMultiline = !inMultiline;
+      if (wasInside || line.includes('"""')) return line;
+      return line.replace(PYHOCON_VALUE, (whole, head: string, token: string) =>
+        token.includes(':') || token.includes('//') ? head + JSON.stringify(token) : whole,
+      );
+    })
+    .join('\n');
+}
+
+/**
+ * The parser's reason without anything it quoted from the file (that could be part of a secret),
+ * except one-character punctuation and substitution names.
+ */
+function safeReason(message: string): string {
+  const reason = message.split(/\s+\(|\s+Token:/)[0].trim();
+  if (reason.startsWith('Unable to resolve')) return reason.replace(/\.$/, '') + ' (an undefined ${...} substitution)';
+  return reason.replace(/'[^']*'/g, (q) => (q.length === 3 && !/[A-Za-z0-9]/.test(q) ? q : "'…'")).replace(/[.!]+$/, '');
+}
+
+function position(message: string): string {
+  const m = /line: (\d+), col: (\d+)/.exec(message);
+  return m ? ` (line ${m[1]}, column ${m[2]})` : '';
+}
+
+/** Parses one configuration file's text; `file` is used in error messages only. */
+export async function parseConfigText(text: string, file: string): Promise<ConfObject> {
+  let parsed: unknown;
+  try {
+    // strict: no `|` transforms, no `@file` shorthand, no guessing of types beyond the HOCON spec
+    parsed = await parseHocon({ text: quotePyhoconValues(text.replace(/^\uFEFF/, '')), strict: true });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new ConfigError(
+      `cannot parse ClearML configuration file ${file}${position(message)}: ${safeReason(message)}. ` +
+        'Fix the HOCON/JSON syntax there (compare with templates/clearml.conf).',
+      { file },
+    );
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(
+      `ClearML configuration file ${file} must hold an object ({ api { ... } sdk { ... } }), not a list or a single value.`,
+      { file },
+    );
+  }
+  return parsed as ConfObject;
+}
