@@ -57,6 +57,8 @@ export interface ClearMLClientOptions {
   backoffMaxMs?: number;
   /** log in again when the token expires within this many seconds, default 360 */
   refreshMarginSec?: number;
+  /** token lifetime asked of auth.login (`expiration_sec`); default: the server's (30 days) */
+  tokenExpirationSec?: number;
   /** default `clearml-cleanup/<version>` */
   userAgent?: string;
   /** keep-alive sockets per host, default 16 */
@@ -93,6 +95,7 @@ export class ClearMLClient implements ApiCaller {
   private readonly retries: number;
   private readonly backoff: { baseMs: number; maxMs: number };
   private readonly refreshMarginMs: number;
+  private readonly loginBody: string;
   private readonly logger?: ApiLogger;
   private readonly basicAuth?: string;
   private token?: string;
@@ -114,6 +117,7 @@ export class ClearMLClient implements ApiCaller {
     this.retries = opts.retries ?? 6;
     this.backoff = { baseMs: opts.backoffBaseMs ?? 1000, maxMs: opts.backoffMaxMs ?? 30_000 };
     this.refreshMarginMs = (opts.refreshMarginSec ?? 360) * 1000;
+    this.loginBody = JSON.stringify(opts.tokenExpirationSec ? { expiration_sec: opts.tokenExpirationSec } : {});
     this.logger = opts.logger;
     if (api.accessKey && api.secretKey) {
       this.basicAuth = `Basic ${Buffer.from(`${api.accessKey}:${api.secretKey}`).toString('base64')}`;
@@ -234,7 +238,7 @@ export class ClearMLClient implements ApiCaller {
     if (!auth) throw new Error('ClearML is not configured: no access key/secret key and no auth token');
     let data: { token?: unknown };
     try {
-      data = await this.send<{ token?: unknown }>('auth.login', `${this.baseUrl}/auth.login`, { body: '{}', contentType: 'application/json' }, auth);
+      data = await this.send<{ token?: unknown }>('auth.login', `${this.baseUrl}/auth.login`, { body: this.loginBody, contentType: 'application/json' }, auth);
     } catch (e) {
       // A bearer-only setup whose token still works should not stop because a refresh failed.
       if (!this.basicAuth && current && (this.tokenExpiry === undefined || this.tokenExpiry > Date.now()) && !(e instanceof ApiError && e.is(401))) {
