@@ -435,4 +435,24 @@ describe('pyhocon compatibility pass', () => {
       '"""',
     ]);
   });
+
+  test('also after { and , on one line, but not inside strings or comments', () => {
+    expect(quotePyhoconValues('s3.credentials: [ { host: 10.0.0.1:9000, key: k, url: s3://b/p } ]')).toBe(
+      's3.credentials: [ { host: "10.0.0.1:9000", key: k, url: "s3://b/p" } ]',
+    );
+    expect(quotePyhoconValues('note: "a, b: c:d" # { x: y:z }')).toBe('note: "a, b: c:d" # { x: y:z }');
+    expect(quotePyhoconValues('{"api": {"api_server": "http://h:8008", "n": 1}}')).toBe('{"api": {"api_server": "http://h:8008", "n": 1}}');
+  });
+
+  test('a CRLF file with a byte-order mark and one-line objects loads', async () => {
+    home.write(
+      'clearml.conf',
+      '\uFEFF# c\r\napi {\r\n    api_server: http://h:8008/ // trailing comment\r\n' +
+        '    credentials {"access_key": "a", "secret_key": "b:c"}\r\n}\r\n' +
+        'sdk {\r\n  aws.s3.credentials: [ { host: 10.0.0.1:9000, key: k, secret: s }\r\n ]\r\n}\r\n',
+    );
+    const cfg = await loadConfig({ env: {}, homeDir: home.dir });
+    expect(cfg.api).toMatchObject({ apiServer: 'http://h:8008', secretKey: 'b:c' });
+    expect(cfg.storage.s3.credentials).toEqual([{ bucket: '', host: '10.0.0.1:9000', key: 'k', secret: 's' }]);
+  });
 });

@@ -5,15 +5,50 @@
  * accepts that, but the HOCON spec does not (`:` is not allowed in an unquoted string and `//` starts a
  * comment), so a spec-compliant parser rejects the very file every ClearML user has. Before parsing we
  * therefore quote such single-token values (URLs, host:port, C:\ paths) when they stand right after
- * `key:` / `key =` at the start of a line. Nothing else is rewritten and line numbers stay the same.
+ * `key:` / `key =` at the start of a line or after `{` or `,`, outside quoted strings and comments.
+ * Nothing else is rewritten and line numbers stay the same.
  */
 import parseHocon from '@pushcorn/hocon-parser';
 import { ConfigError } from './errors.js';
 
 export type ConfObject = Record<string, unknown>;
 
-// key (bare or quoted), separator, then an unquoted first token that a spec parser would misread
-const PYHOCON_VALUE = /^(\s*(?:"[^"\n]*"|[A-Za-z0-9_.-]+)\s*[:=]\s*)([^\s"'{}[\],#$]+)/;
+// at a line start, or after `{` or `,`: a key (bare or quoted), its separator, then an unquoted first token
+const PYHOCON_VALUE = /(\s*(?:"[^"\n]*"|[A-Za-z0-9_.-]+)\s*[:=]\s*)([^\s"'{}[\],#$]+)/y;
+
+/** One line: quote `key: value` tokens with `:` or `//`, outside quoted strings and comments. */
+function quoteLine(line: string): string {
+  let out = '';
+  let i = 0;
+  let atBoundary = true;
+  while (i < line.length) {
+    if (atBoundary) {
+      PYHOCON_VALUE.lastIndex = i;
+      const m = PYHOCON_VALUE.exec(line);
+      if (m && (m[2].includes(':') || m[2].includes('//'))) {
+        out += m[1] + JSON.stringify(m[2]);
+        i = PYHOCON_VALUE.lastIndex;
+        atBoundary = false;
+        continue;
+      }
+      atBoundary = false;
+    }
+    const ch = line[i];
+    if (ch === '#' || line.startsWith('//', i)) return out + line.slice(i);
+    if (ch === '"') {
+      // copy a quoted string whole, escapes included
+      let j = i + 1;
+      while (j < line.length && line[j] !== '"') j += line[j] === '\\' ? 2 : 1;
+      out += line.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    if (ch === '{' || ch === ',') atBoundary = true;
+    out += ch;
+    i += 1;
+  }
+  return out;
+}
 
 /** Quotes pyhocon-style unquoted values that contain `:` or `//`; see the module comment. */
 export function quotePyhoconValues(text: string): string {
@@ -24,9 +59,7 @@ export function quotePyhoconValues(text: string): string {
       const wasInside = inMultiline;
       if ((line.split('"""').length - 1) % 2 === 1) inMultiline = !inMultiline;
       if (wasInside || line.includes('"""')) return line;
-      return line.replace(PYHOCON_VALUE, (whole, head: string, token: string) =>
-        token.includes(':') || token.includes('//') ? head + JSON.stringify(token) : whole,
-      );
+      return quoteLine(line);
     })
     .join('\n');
 }
