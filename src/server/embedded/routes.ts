@@ -1,0 +1,87 @@
+import type http from 'node:http';
+import { readBody } from '../http/body.js';
+import type { EmbeddedState } from '../state.js';
+import { isoDate } from '../util/time.js';
+import type { Counters } from './counters.js';
+
+/** Prefix for test and bench support; the real server has nothing under it. */
+export const EMBEDDED_PREFIX = '/_embedded/';
+
+const DATE_FIELDS = ['created', 'started', 'completed', 'published', 'status_changed', 'last_update', 'last_change', 'last_worker_report'];
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function shift(doc: Record<string, unknown>, ms: number): Record<string, unknown> {
+  const copy = structuredClone(doc);
+  for (const f of DATE_FIELDS) {
+    const v = copy[f];
+    if (typeof v === 'string' && v) {
+      const t = Date.parse(v);
+      if (!Number.isNaN(t)) copy[f] = isoDate(new Date(t - ms));
+    }
+  }
+  return copy;
+}
+
+/**
+ * GET counters, POST counters/reset, POST backdate {task | tasks: [], model | models: [], days}:
+ * moves every date of those entities N days into the past (so "older than 30 days" can be tested).
+ */
+export function createEmbeddedRoutes(state: EmbeddedState, counters: Counters) {
+  return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean> => {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const route = url.pathname.slice(EMBEDDED_PREFIX.length).replace(/\/$/, '');
+    if (route === 'counters' && method === 'GET') {
+      json(res, 200, counters.snapshot());
+      return true;
+    }
+    if (route === 'counters/reset' && method === 'POST') {
+      await readBody(req);
+      counters.reset();
+      json(res, 200, { ok: true });
+      return true;
+    }
+    if (route === 'backdate' && method === 'POST') {
+      let body: Record<string, any>;
+      try {
+        body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
+      } catch {
+        json(res, 400, { error: 'malformed JSON' });
+        return true;
+      }
+      const days = Number(body.days);
+      if (!Number.isFinite(days)) {
+        json(res, 400, { error: 'days must be a number' });
+        return true;
+      }
+      const ms = days * 86_400_000;
+      const taskIds: string[] = [...(body.tasks ?? []), ...(body.task ? [body.task] : [])];
+      const modelIds: string[] = [...(body.models ?? []), ...(body.model ? [body.model] : [])];
+      const missing: string[] = [];
+      let tasks = 0;
+      let models = 0;
+      state.stores.transaction(() => {
+        for (const id of taskIds) {
+          const t = state.stores.tasks.get(id);
+          if (!t) { missing.push(id); continue; }
+          state.stores.tasks.put(shift(t, ms) as any);
+          tasks++;
+        }
+        for (const id of modelIds) {
+          const m = state.stores.models.get(id);
+          if (!m) { missing.push(id); continue; }
+          state.stores.models.put(shift(m, ms) as any);
+          models++;
+        }
+      });
+      json(res, missing.length ? 404 : 200, { tasks, models, missing });
+      return true;
+    }
+    json(res, 404, { error: `unknown test-support route ${url.pathname}` });
+    return true;
+  };
+}

@@ -1,0 +1,140 @@
+import type http from 'node:http';
+import { ApiFault } from '../api/fault.js';
+import type { CallRequest, Identity, Service } from '../api/service.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import { TOKEN_COOKIE } from '../auth/authenticator.js';
+import type { Counters } from '../embedded/counters.js';
+import { delay, type FaultInjector } from '../embedded/faults.js';
+import { compareVersions, MAX_API_VERSION, MIN_API_VERSION, parseVersion } from '../versions.js';
+import { readBody, queryParams } from './body.js';
+import { sendEnvelope, type EndpointInfo } from './envelope.js';
+
+export interface ApiHandlerOptions {
+  services: Record<string, Service>;
+  auth: Authenticator;
+  counters: Counters;
+  faults: FaultInjector;
+  latencyMs: number;
+  /** test-support routes under /_embedded/ (no latency, no faults); returns false when not handled */
+  embedded?: (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<boolean>;
+}
+
+const PATH_RE = /^\/(?:v(\d+\.\d+)\/)?([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)\/?$/;
+const UNAUTHENTICATED = new Set(['auth.login']);
+
+/** The API server: routing, envelope, auth, and the test-support knobs (latency, faults, counters). */
+export function createApiHandler(opts: ApiHandlerOptions): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  return (req, res) => {
+    handle(opts, req, res).catch((err) => {
+      if (!res.headersSent) {
+        sendEnvelope(res, { name: '', requested: MAX_API_VERSION, actual: null }, 500, 0, 'Internal server error', {}, {
+          stack: String(err?.stack ?? err),
+        });
+      } else {
+        res.destroy();
+      }
+    });
+  };
+}
+
+async function handle(opts: ApiHandlerOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://embedded');
+  if (url.pathname.startsWith('/_embedded/') && opts.embedded) {
+    if (await opts.embedded(req, res, url)) return;
+  }
+  const m = PATH_RE.exec(url.pathname);
+  const name = m ? `${m[2]}.${m[3]}` : url.pathname.replace(/^\//, '');
+  const requested = m?.[1] ?? MAX_API_VERSION;
+  const endpoint: EndpointInfo = { name, requested, actual: null };
+  opts.counters.countApi(name);
+
+  await delay(opts.latencyMs);
+  const fault = opts.faults.next();
+  if (fault === 'drop') {
+    req.socket.destroy();
+    return;
+  }
+  if (fault !== 'none') {
+    const code = fault === 'http503' ? 503 : 500;
+    sendEnvelope(res, endpoint, code, 0, code === 503 ? 'Service unavailable (injected fault)' : 'Internal server error (injected fault)', {});
+    return;
+  }
+
+  if (req.headers['content-encoding']) {
+    sendEnvelope(res, endpoint, 415, 0, `Content encoding is not supported (${req.headers['content-encoding']})`, {});
+    req.resume();
+    return;
+  }
+  const rawBody = await readBody(req);
+
+  const service = m ? opts.services[m[2]] : undefined;
+  const handler = service && Object.prototype.hasOwnProperty.call(service, m![3]) ? service[m![3]] : undefined;
+  if (!m || !handler) {
+    sendEnvelope(res, endpoint, 404, 0, `Unable to find endpoint for name ${name} and version ${requested}`, {});
+    return;
+  }
+  if (!parseVersion(requested) || compareVersions(requested, MAX_API_VERSION) > 0 || compareVersions(requested, MIN_API_VERSION) < 0) {
+    sendEnvelope(res, endpoint, 400, 0, `Invalid API version ${requested} (max. supported version is ${MAX_API_VERSION})`, {});
+    return;
+  }
+  endpoint.actual = requested;
+
+  const contentType = String(req.headers['content-type'] ?? '');
+  let body: Record<string, any> = {};
+  const isJsonLines = /json-lines|x-ndjson/i.test(contentType);
+  if (!isJsonLines && rawBody.length && rawBody.toString('utf8').trim()) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(rawBody.toString('utf8'));
+    } catch {
+      sendEnvelope(res, endpoint, 400, 0, 'Invalid request body: malformed JSON', {});
+      return;
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      sendEnvelope(res, endpoint, 400, 0, 'Invalid request body: a JSON object is expected', {});
+      return;
+    }
+    body = parsed as Record<string, any>;
+  }
+  for (const [k, v] of Object.entries(queryParams(url))) if (!(k in body)) body[k] = v;
+  // the real server drops nulls before validating
+  for (const k of Object.keys(body)) if (body[k] === null && k !== 'scroll_id') delete body[k];
+
+  try {
+    let identity: Identity;
+    let data: unknown;
+    if (UNAUTHENTICATED.has(name)) {
+      identity = opts.auth.identity;
+    } else {
+      identity = opts.auth.authenticate(req.headers.authorization);
+    }
+    const call: CallRequest = {
+      endpoint: name,
+      service: m[2],
+      action: m[3],
+      version: requested,
+      body,
+      rawBody,
+      contentType,
+      identity,
+    };
+    if (name === 'auth.login') {
+      const exp = body.expiration_sec !== undefined ? Number(body.expiration_sec) : undefined;
+      data = opts.auth.login(req.headers.authorization, exp);
+    } else {
+      data = await handler(call);
+    }
+    const headers: Record<string, string> = {};
+    if (name === 'auth.login' && data && typeof (data as any).token === 'string') {
+      headers['Set-Cookie'] = `${TOKEN_COOKIE}=${(data as any).token}; Path=/; HttpOnly; SameSite=Lax`;
+    }
+    sendEnvelope(res, endpoint, 200, 0, 'OK', data ?? {}, { headers });
+  } catch (err) {
+    if (err instanceof ApiFault) {
+      sendEnvelope(res, endpoint, err.code, err.subcode, err.message, {}, { errorData: err.data });
+    } else {
+      const e = err as Error;
+      sendEnvelope(res, endpoint, 500, 0, `Internal server error: ${e?.message ?? String(err)}`, {}, { stack: String(e?.stack ?? err) });
+    }
+  }
+}

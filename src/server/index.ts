@@ -1,0 +1,165 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Service } from './api/service.js';
+import { Authenticator } from './auth/authenticator.js';
+import { resolveCredentials } from './auth/credentials.js';
+import { Counters } from './embedded/counters.js';
+import { FaultInjector } from './embedded/faults.js';
+import { createEmbeddedRoutes } from './embedded/routes.js';
+import { createFilesHandler } from './files/index.js';
+import { wrapFilesHandler } from './files-wrapper.js';
+import { createApiHandler } from './http/api-handler.js';
+import { createEventsService } from './services/events.js';
+import { createAuthService, createDebugService, createServerService, createUsersService } from './services/misc.js';
+import { createModelsService } from './services/models.js';
+import { createProjectsService } from './services/projects.js';
+import { createQueuesService, ensureDefaultQueue } from './services/queues.js';
+import { createTasksService } from './services/tasks.js';
+import { createWorkersService } from './services/workers.js';
+import type { EmbeddedState } from './state.js';
+import { makeIsoNow } from './state.js';
+import { openDatabase } from './store/db.js';
+import { EventsStore } from './store/events-store.js';
+import { Stores } from './store/stores.js';
+
+export interface StartServerOptions {
+  host?: string;
+  /** API port; 0 picks a free one */
+  port?: number;
+  /** file-server port; 0 picks a free one */
+  filesPort?: number;
+  /** where server.db, credentials.json and files/ live; a temporary dir (removed on close) when absent */
+  dataDir?: string;
+  accessKey?: string;
+  secretKey?: string;
+  /** delay added to every API and file-server request */
+  latencyMs?: number;
+  /** fraction of API and file-server requests that fail (500, 503 or a dropped connection) */
+  faultRate?: number;
+  faultSeed?: number;
+}
+
+export interface RunningServer {
+  apiUrl: string;
+  filesUrl: string;
+  accessKey: string;
+  secretKey: string;
+  /** where generated keys are kept (absent when keys were given or the data dir is temporary) */
+  credentialsFile?: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    // keep-alive sockets would keep close() (and jest) waiting
+    server.closeAllConnections();
+  });
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Starts the embedded ClearML-compatible API server and file server. */
+export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const temporary = !options.dataDir;
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'clearml-embedded-'));
+  fs.mkdirSync(dataDir, { recursive: true });
+
+  const creds = resolveCredentials(dataDir, !temporary, options.accessKey, options.secretKey);
+  const db = openDatabase(path.join(dataDir, 'server.db'));
+  const auth = new Authenticator(creds.accessKey, creds.secretKey, creds.tokenSecret);
+  const stores = new Stores(db);
+  const now = () => new Date();
+  const state: EmbeddedState = {
+    db,
+    now,
+    isoNow: makeIsoNow(now),
+    getTask: (id) => stores.tasks.get(id),
+    events: new EventsStore(db),
+    stores,
+    auth,
+  };
+  ensureDefaultQueue(state);
+
+  const services: Record<string, Service> = {
+    auth: createAuthService(state),
+    server: createServerService(state),
+    users: createUsersService(state),
+    debug: createDebugService(),
+    tasks: createTasksService(state),
+    models: createModelsService(state),
+    projects: createProjectsService(state),
+    queues: createQueuesService(state),
+    workers: createWorkersService(state),
+    events: createEventsService(state),
+  };
+
+  const counters = new Counters();
+  const seed = options.faultSeed ?? 1;
+  const latencyMs = options.latencyMs ?? 0;
+  const apiServer = http.createServer(
+    createApiHandler({
+      services,
+      auth,
+      counters,
+      faults: new FaultInjector(options.faultRate ?? 0, seed),
+      latencyMs,
+      embedded: createEmbeddedRoutes(state, counters),
+    }),
+  );
+  const filesServer = http.createServer(
+    wrapFilesHandler(
+      createFilesHandler({ rootDir: path.join(dataDir, 'files'), authorize: auth.authorizeRequest }),
+      counters,
+      new FaultInjector(options.faultRate ?? 0, seed + 0x9e3779b9),
+      latencyMs,
+    ),
+  );
+
+  let apiPort: number;
+  let filesPort: number;
+  try {
+    apiPort = await listen(apiServer, options.port ?? 0, host);
+    filesPort = await listen(filesServer, options.filesPort ?? 0, host);
+  } catch (err) {
+    await closeServer(apiServer);
+    db.close();
+    throw err;
+  }
+
+  let closed = false;
+  return {
+    apiUrl: `http://${urlHost(host)}:${apiPort}`,
+    filesUrl: `http://${urlHost(host)}:${filesPort}`,
+    accessKey: creds.accessKey,
+    secretKey: creds.secretKey,
+    credentialsFile: creds.file,
+    dataDir,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await Promise.all([closeServer(apiServer), closeServer(filesServer)]);
+      db.close();
+      if (temporary) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import { ApiFault } from '../api/fault.js';
+import type { Service } from '../api/service.js';
+import type { EmbeddedState } from '../state.js';
+import { MAX_API_VERSION, SERVER_VERSION } from '../versions.js';
+
+/** auth.login is answered by the HTTP layer (it needs the raw Authorization header). */
+export function createAuthService(state: EmbeddedState): Service {
+  return {
+    login: () => {
+      throw new ApiFault(500, 0, 'auth.login is handled by the HTTP layer');
+    },
+    validate_token: (req) => {
+      const token = typeof req.body.token === 'string' ? req.body.token : '';
+      try {
+        state.auth.verifyToken(token);
+        return { valid: true, user: state.auth.identity.user, company: state.auth.identity.company };
+      } catch (err) {
+        return { valid: false, msg: (err as Error).message };
+      }
+    },
+  };
+}
+
+export function createServerService(state: EmbeddedState): Service {
+  return {
+    info: () => ({ version: SERVER_VERSION, build: 'embedded', commit: '', uid: 'embedded', api_version: MAX_API_VERSION }),
+    get_stats: () => ({
+      tasks: state.stores.tasks.size,
+      models: state.stores.models.size,
+      projects: state.stores.projects.size,
+      queues: state.stores.queues.size,
+    }),
+    config: () => ({}),
+  };
+}
+
+export function createUsersService(state: EmbeddedState): Service {
+  const id = state.auth.identity;
+  const user = { id: id.user, name: id.name, company: id.company, role: id.role, given_name: id.name, family_name: '' };
+  return {
+    get_current_user: () => ({ user: { ...user, company: { id: id.company, name: 'embedded' } }, getting_started: {}, settings: {} }),
+    get_by_id: (req) => {
+      if (req.body.user !== id.user) throw new ApiFault(400, 401, 'Invalid user id', { id: req.body.user });
+      return { user };
+    },
+    get_all: () => ({ users: [user] }),
+    get_all_ex: () => ({ users: [user] }),
+  };
+}
+
+export function createDebugService(): Service {
+  return { ping: () => ({ msg: 'ClearML server' }) };
+}

@@ -1,0 +1,259 @@
+import { ApiFault } from '../api/fault.js';
+import type { CallRequest, Service } from '../api/service.js';
+import type { Task, TaskStatus } from '../../types/clearml.js';
+import type { EmbeddedState } from '../state.js';
+import { dateMs } from '../util/time.js';
+import { bool, forEachId } from './common.js';
+import { addToQueue, removeFromQueues } from './queue-ops.js';
+import { applyStatus } from './task-status.js';
+import { assertWritable, loadTask } from './task-docs.js';
+
+/** A worker counts as alive when it reported on the task within this window (apiserver.workers.task_update_timeout). */
+const LIVE_WORKER_MS = 600_000;
+
+export function tasksLifecycle(state: EmbeddedState): Service {
+  const store = state.stores.tasks;
+
+  const setStatus = (req: CallRequest, body: Record<string, any>, status: TaskStatus, tweak?: (t: Task, now: string) => void) => {
+    const t = loadTask(state, body.task);
+    assertWritable(t);
+    const now = state.isoNow();
+    const fields = applyStatus(t, {
+      status,
+      force: bool(body.force),
+      status_reason: body.status_reason,
+      status_message: body.status_message,
+      user: req.identity.user,
+      now,
+    });
+    tweak?.(t, now);
+    store.put(t);
+    return { t, fields };
+  };
+
+  const dequeueTo = (req: CallRequest, t: Task, status: TaskStatus, now: string, reason?: unknown, message?: unknown) => {
+    const removed = removeFromQueues(state, t.id, now);
+    applyStatus(t, { status, force: true, status_reason: reason, status_message: message, user: req.identity.user, now });
+    if (t.execution) delete t.execution.queue;
+    delete (t as any).enqueue_status;
+    return removed;
+  };
+
+  const enqueue = (req: CallRequest, body: Record<string, any>) => {
+    let queueId: string | undefined = typeof body.queue === 'string' && body.queue ? body.queue : undefined;
+    const queues = state.stores.queues;
+    if (!queueId && typeof body.queue_name === 'string' && body.queue_name) {
+      queueId = [...queues.values()].find((q) => q.name === body.queue_name)?.id;
+      if (!queueId) throw new ApiFault(400, 701, `Invalid queue id (no queue named ${body.queue_name})`, { name: body.queue_name });
+    }
+    if (!queueId) {
+      const dflt = [...queues.values()].filter((q) => q.system_tags?.includes('default'));
+      if (dflt.length !== 1) throw new ApiFault(400, 707, 'No default queue');
+      queueId = dflt[0].id;
+    }
+    if (!queues.has(queueId)) throw new ApiFault(400, 701, `Invalid queue id (no such queue: ${queueId})`, { id: queueId });
+    const t = loadTask(state, body.task);
+    assertWritable(t);
+    const before = t.status;
+    const now = state.isoNow();
+    const fields = applyStatus(t, {
+      status: 'queued',
+      force: bool(body.force),
+      status_reason: body.status_reason,
+      status_message: body.status_message,
+      user: req.identity.user,
+      now,
+    });
+    (t as any).enqueue_status = before;
+    t.execution = { ...(t.execution ?? {}), queue: queueId };
+    store.transaction(() => {
+      addToQueue(state, queueId!, t.id, now);
+      store.put(t);
+    });
+    return { updated: 1, fields: { ...fields, 'execution.queue': queueId }, queued: 1 };
+  };
+
+  const dequeue = (req: CallRequest, body: Record<string, any>) => {
+    const t = loadTask(state, body.task);
+    assertWritable(t);
+    if (t.status !== 'queued' && !(t.status === 'in_progress' && t.execution?.queue)) {
+      if (body.new_status === undefined) {
+        throw new ApiFault(400, 703, 'Invalid queue or task not queued', { task: t.id, status: t.status });
+      }
+      return { updated: 0, fields: {}, dequeued: { removed: 0 } };
+    }
+    const now = state.isoNow();
+    const to = (body.new_status ?? (t as any).enqueue_status ?? 'created') as TaskStatus;
+    const removed = store.transaction(() => {
+      const n = dequeueTo(req, t, to, now, body.status_reason, body.status_message);
+      store.put(t);
+      return n;
+    });
+    return { updated: 1, fields: { status: t.status }, dequeued: { removed } };
+  };
+
+  const stop = (req: CallRequest, body: Record<string, any>) => {
+    const t = loadTask(state, body.task);
+    assertWritable(t);
+    const now = state.isoNow();
+    const lastReport = dateMs((t as any).last_worker_report ?? t.last_update) ?? 0;
+    const liveWorker = Boolean((t as any).last_worker) && Date.parse(now) - lastReport < LIVE_WORKER_MS;
+    const immediate = t.status === 'queued' || (t.status === 'in_progress' && (t.system_tags?.includes('development') || !liveWorker));
+    let fields: Record<string, unknown>;
+    if (immediate) {
+      if (t.status === 'queued') removeFromQueues(state, t.id, now);
+      fields = applyStatus(t, {
+        status: 'stopped',
+        force: bool(body.force),
+        status_reason: body.status_reason,
+        status_message: body.status_message ?? `Stopped by ${req.identity.name}`,
+        user: req.identity.user,
+        now,
+      });
+    } else {
+      fields = applyStatus(t, {
+        status: t.status,
+        force: bool(body.force),
+        status_reason: body.status_reason,
+        status_message: 'stopping',
+        user: req.identity.user,
+        now,
+      });
+    }
+    store.put(t);
+    return { updated: 1, fields };
+  };
+
+  const reset = (req: CallRequest, body: Record<string, any>) => {
+    const t = loadTask(state, body.task);
+    assertWritable(t);
+    if (t.status === 'published' && !bool(body.force)) {
+      throw new ApiFault(400, 113, 'Task is published (use force to reset)', { task: t.id });
+    }
+    const now = state.isoNow();
+    return store.transaction(() => {
+      const removed = dequeueTo(req, t, 'created', now, body.status_reason, body.status_message);
+      delete t.started;
+      delete t.completed;
+      delete (t as any).published;
+      delete (t as any).active_duration;
+      t.last_iteration = 0;
+      (t as any).last_metrics = {};
+      t.execution = { ...(t.execution ?? {}), artifacts: bool(body.clear_all) ? [] : (t.execution?.artifacts ?? []).filter((a) => a.mode === 'input') };
+      let deletedModels = 0;
+      if (body.delete_output_models !== false) {
+        for (const ref of t.models?.output ?? []) {
+          const m = state.stores.models.get(ref.model);
+          if (m && !m.ready && m.task === t.id) {
+            state.stores.models.delete(m.id);
+            deletedModels++;
+          }
+        }
+        t.models = { input: t.models?.input ?? [], output: [] };
+      }
+      const events = state.events.deleteForTask(t.id);
+      store.put(t);
+      return { updated: 1, fields: { status: 'created' }, dequeued: { removed }, deleted_models: deletedModels, events: { deleted: events } };
+    });
+  };
+
+  const archive = (req: CallRequest, id: string) => {
+    const t = loadTask(state, id);
+    assertWritable(t);
+    const now = state.isoNow();
+    store.transaction(() => {
+      if (t.status === 'queued') dequeueTo(req, t, ((t as any).enqueue_status ?? 'created') as TaskStatus, now);
+      else if (t.status === 'in_progress') applyStatus(t, { status: 'stopped', force: true, user: req.identity.user, now });
+      if (!t.system_tags?.includes('archived')) t.system_tags = [...(t.system_tags ?? []), 'archived'];
+      t.last_change = now;
+      t.last_changed_by = req.identity.user;
+      store.put(t);
+    });
+    return { archived: true };
+  };
+
+  const unarchive = (req: CallRequest, id: string) => {
+    const t = loadTask(state, id);
+    assertWritable(t);
+    t.system_tags = (t.system_tags ?? []).filter((x) => x !== 'archived');
+    t.last_change = state.isoNow();
+    t.last_changed_by = req.identity.user;
+    store.put(t);
+    return { unarchived: true };
+  };
+
+  const started = (req: CallRequest, body: Record<string, any>) => {
+    const wasRunning = state.stores.tasks.get(body.task)?.status === 'in_progress';
+    const { t, fields } = setStatus(req, body, 'in_progress', (t, now) => {
+      if (!wasRunning || !t.started) t.started = now;
+      delete t.completed;
+      delete (t as any).active_duration;
+    });
+    return { updated: 1, fields: { ...fields, started: t.started }, started: 1 };
+  };
+
+  const completed = (req: CallRequest, body: Record<string, any>) => {
+    const { t, fields } = setStatus(req, body, 'completed', (t, now) => {
+      t.completed = now;
+    });
+    if (bool(body.publish)) {
+      const now = state.isoNow();
+      applyStatus(t, { status: 'published', force: bool(body.force), user: req.identity.user, now });
+      (t as any).published = now;
+      store.put(t);
+      return { updated: 1, fields: { ...fields, status: 'published' }, published: 1 };
+    }
+    return { updated: 1, fields };
+  };
+
+  const publish = (req: CallRequest, body: Record<string, any>) => {
+    const { t, fields } = setStatus(req, body, 'published', (t, now) => {
+      (t as any).published = now;
+    });
+    for (const ref of t.models?.output ?? []) {
+      const m = state.stores.models.get(ref.model);
+      if (m && !m.ready) state.stores.models.put({ ...structuredClone(m), ready: true, last_update: state.isoNow() });
+    }
+    return { updated: 1, fields };
+  };
+
+  const simple = (status: TaskStatus) => (req: CallRequest) => ({ updated: 1, fields: setStatus(req, req.body, status).fields });
+  const many = (fn: (req: CallRequest, body: Record<string, any>) => Record<string, unknown>) => (req: CallRequest) =>
+    forEachId(req.body.ids, (id) => fn(req, { ...req.body, task: id }));
+
+  return {
+    started: (req) => started(req, req.body),
+    stopped: simple('stopped'),
+    failed: simple('failed'),
+    close: simple('closed'),
+    completed: (req) => completed(req, req.body),
+    publish: (req) => publish(req, req.body),
+    publish_many: many(publish),
+    enqueue: (req) => enqueue(req, req.body),
+    enqueue_many: many(enqueue),
+    dequeue: (req) => dequeue(req, req.body),
+    dequeue_many: many(dequeue),
+    stop: (req) => stop(req, req.body),
+    stop_many: many(stop),
+    reset: (req) => reset(req, req.body),
+    reset_many: many(reset),
+    ping: (req) => {
+      const t = loadTask(state, req.body.task);
+      t.last_update = state.isoNow();
+      store.put(t);
+      return {};
+    },
+    archive: (req) => {
+      const ids = Array.isArray(req.body.tasks) ? req.body.tasks : [req.body.task].filter(Boolean);
+      if (!ids.length) throw new ApiFault(400, 11, 'Missing required fields: tasks', { fields: ['tasks'] });
+      let archived = 0;
+      for (const id of ids) {
+        archive(req, id);
+        archived++;
+      }
+      return { archived };
+    },
+    archive_many: (req) => forEachId(req.body.ids, (id) => archive(req, id)),
+    unarchive_many: (req) => forEachId(req.body.ids, (id) => unarchive(req, id)),
+  };
+}

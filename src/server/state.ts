@@ -1,0 +1,16 @@
+import type { ServerState } from './api/service.js';
+import type { Authenticator } from './auth/authenticator.js';
+import type { Stores } from './store/stores.js';
+import { isoDate } from './util/time.js';
+
+/** ServerState plus what the embedded services share (stores, auth). */
+export interface EmbeddedState extends ServerState {
+  stores: Stores;
+  auth: Authenticator;
+  /** now() as the server's ISO string */
+  isoNow(): string;
+}
+
+export function makeIsoNow(now: () => Date): () => string {
+  return () => isoDate(now());
+}

@@ -1,0 +1,40 @@
+import type Database from 'better-sqlite3';
+import type { Model, Project, Queue, Task } from '../../types/clearml.js';
+import { DocCollection } from './collection.js';
+
+export interface Worker {
+  id: string;
+  company?: string;
+  user?: string;
+  register_time: string;
+  last_activity_time: string;
+  last_report_time?: string;
+  queues: string[];
+  task?: { id: string; name?: string; running_time?: number } | null;
+  tags?: string[];
+  system_tags?: string[];
+  ip?: string;
+  key?: string;
+  [k: string]: unknown;
+}
+
+/** Every entity collection of the embedded server. */
+export class Stores {
+  readonly tasks: DocCollection<Task>;
+  readonly models: DocCollection<Model>;
+  readonly projects: DocCollection<Project>;
+  readonly queues: DocCollection<Queue>;
+  readonly workers: DocCollection<Worker>;
+
+  constructor(readonly db: Database.Database) {
+    this.tasks = new DocCollection<Task>(db, 'tasks');
+    this.models = new DocCollection<Model>(db, 'models');
+    this.projects = new DocCollection<Project>(db, 'projects');
+    this.queues = new DocCollection<Queue>(db, 'queues');
+    this.workers = new DocCollection<Worker>(db, 'workers');
+  }
+
+  transaction<R>(fn: () => R): R {
+    return this.db.transaction(fn)();
+  }
+}

@@ -1,0 +1,6 @@
+import { randomUUID } from 'node:crypto';
+
+/** 32 lowercase hex characters, like the real server (uuid4 hex); the agent relies on this shape. */
+export function newId(): string {
+  return randomUUID().replace(/-/g, '');
+}
