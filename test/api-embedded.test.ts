@@ -93,11 +93,12 @@ describe('auth against the embedded server', () => {
   });
 
   test('a short-lived token is renewed before it runs out, without a 401', async () => {
-    const c = client(s, { tokenExpirationSec: 2, refreshMarginSec: 1 });
+    // The server's iat is whole seconds, so the token has 3 to 4 s left at login: kept now, renewed after 2.2 s.
+    const c = client(s, { tokenExpirationSec: 4, refreshMarginSec: 2 });
     await c.tasks.getAll({ page: 0, page_size: 1 });
     await c.tasks.getAll({ page: 0, page_size: 1 });
     expect(c.stats.logins).toBe(1);
-    await sleep(1200);
+    await sleep(2200);
     await resetCounters(s);
     await c.tasks.getAll({ page: 0, page_size: 1 });
     expect(c.stats.logins).toBe(2);
@@ -106,9 +107,10 @@ describe('auth against the embedded server', () => {
 
   test('an expired token the client believed valid: one 401, one new login, the call succeeds', async () => {
     // A negative margin makes the client trust the token past its exp, so the server answers 401.
-    const c = client(s, { tokenExpirationSec: 1, refreshMarginSec: -3600 });
+    const c = client(s, { tokenExpirationSec: 2, refreshMarginSec: -3600 });
     await c.tasks.getAll({ page: 0, page_size: 1 });
-    await sleep(2100);
+    expect(c.stats.logins).toBe(1);
+    await sleep(3100);
     await resetCounters(s);
     await expect(c.tasks.getAll({ page: 0, page_size: 1 })).resolves.toHaveProperty('tasks');
     expect(c.stats.logins).toBe(2);
