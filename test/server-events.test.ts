@@ -373,3 +373,114 @@ describe('EventsStore at scale', () => {
     expect(Date.now() - delStart).toBeLessThan(10_000);
   }, 120_000);
 });
+
+describe('through the embedded server (real HTTP)', () => {
+  // imported lazily so the unit tests above do not depend on the server wiring
+  let srv: { apiUrl: string; filesUrl: string; accessKey: string; secretKey: string; close(): Promise<void> };
+  let token: string;
+
+  async function api(endpoint: string, body: unknown, contentType = 'application/json') {
+    const res = await fetch(`${srv.apiUrl}/v2.23/${endpoint}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const env = (await res.json()) as { meta: { result_code: number; result_subcode: number }; data: any };
+    expect(env.meta.result_code).toBe(res.status);
+    return { status: res.status, subcode: env.meta.result_subcode, data: env.data };
+  }
+
+  async function newTask(name: string): Promise<string> {
+    const r = await api('tasks.create', { name, type: 'training' });
+    expect(r.status).toBe(200);
+    return r.data.id as string;
+  }
+
+  beforeAll(async () => {
+    const { startServer } = await import('../src/server/index.js');
+    srv = await startServer();
+    const login = await fetch(`${srv.apiUrl}/auth.login`, {
+      headers: { authorization: `Basic ${Buffer.from(`${srv.accessKey}:${srv.secretKey}`).toString('base64')}` },
+    });
+    token = ((await login.json()) as any).data.token;
+    expect(token.split('.')).toHaveLength(3);
+  });
+
+  afterAll(async () => {
+    await srv?.close();
+  });
+
+  test('add_batch json-lines, scroll 150 debug images, multi-task debug_images, files, delete', async () => {
+    const t1 = await newTask('events one');
+    const t2 = await newTask('events two');
+    const lines = [
+      ...Array.from({ length: 150 }, (_, i) => ({
+        ...image(t1, i, 'img', 'series', `${srv.filesUrl}/p/events one.${t1}/metrics/img/series/img_${i}.png`),
+        method: 'get',
+      })),
+      ...Array.from({ length: 3 }, (_, i) => image(t2, i, 'other', 'v')),
+      { type: 'log', task: t1, msg: 'hello', level: 'info', worker: 'w', timestamp: Date.now() },
+    ];
+    const added = await api('events.add_batch', lines.map((l) => JSON.stringify(l)).join('\n'), 'application/json-lines');
+    expect(added.status).toBe(200);
+    expect(added.data).toEqual({ added: 154, errors: 0, errors_info: {} });
+
+    // the images exist on the file server, uploaded with the bearer token
+    const form = new FormData();
+    for (let i = 0; i < 150; i += 1) {
+      const name = `/p/events one.${t1}/metrics/img/series/img_${i}.png`;
+      form.append(name, new Blob([`png ${i}`]), name);
+    }
+    const up = await fetch(`${srv.filesUrl}/`, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}` } });
+    expect(up.status).toBe(200);
+    expect(((await up.json()) as string[]).length).toBe(150);
+    expect((await fetch(`${srv.filesUrl}/p/events%20one.${t1}/metrics/img/series/img_0.png`)).status).toBe(401);
+
+    const urls: string[] = [];
+    let scroll: string | undefined;
+    for (let guard = 0; guard < 10; guard += 1) {
+      const r = await api('events.get_task_events', {
+        task: t1,
+        event_type: 'training_debug_image',
+        batch_size: 100,
+        order: 'asc',
+        model_events: false,
+        ...(scroll ? { scroll_id: scroll } : {}),
+      });
+      expect(r.status).toBe(200);
+      expect(r.data.total).toBe(150);
+      urls.push(...r.data.events.map((e: any) => e.url));
+      scroll = r.data.scroll_id;
+      if (!r.data.returned) break;
+    }
+    expect(new Set(urls).size).toBe(150);
+    expect((await api('events.get_task_events', { task: t1, scroll_id: 'garbage' })).subcode).toBe(1104);
+
+    const multi = await api('events.debug_images', { metrics: [{ task: t1 }, { task: t2 }], iters: 200 });
+    expect(multi.status).toBe(200);
+    const counts = multi.data.metrics.map((m: any) => m.iterations.length);
+    expect(counts).toEqual([150, 3]);
+
+    // delete the files found through the events in one call, then the events
+    const paths = urls.map((u) => decodeURIComponent(new URL(u).pathname));
+    const del = await fetch(`${srv.filesUrl}/delete_many`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ files: paths }),
+    });
+    const delBody = (await del.json()) as { deleted: Record<string, string>; errors: Record<string, string[]> };
+    expect(Object.keys(delBody.deleted)).toHaveLength(150);
+    expect(delBody.errors).toEqual({});
+
+    const cleared = await api('events.delete_for_task', { task: t1 });
+    expect(cleared.data).toEqual({ deleted: 151 });
+    expect((await api('events.get_task_events', { task: t1 })).data.total).toBe(0);
+    expect((await api('events.delete_for_task', { task: 'nope' })).subcode).toBe(101);
+
+    // tasks.delete removes the remaining events of its task through the store
+    const gone = await api('tasks.delete', { task: t2, force: true });
+    expect(gone.status).toBe(200);
+    expect(gone.data.events).toEqual({ deleted: 3 });
+    expect((await api('events.get_task_events', { task: t2 })).subcode).toBe(101);
+  });
+});
