@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { usageExit } from './commands/exit.js';
 import { configCommand } from './commands/config.js';
+import { serverCommand } from './commands/server.js';
 
 const EPILOG = `Exit codes: 0 ok, 1 some deletions failed, 2 bad usage or configuration.
 Docs: README.md in the clearml-cleanup repository.`;
@@ -16,6 +17,7 @@ await yargs(hideBin(process.argv))
   .usage('$0 <command> [options]\n\nDeletes old archived ClearML tasks together with all their files.')
   // commands are registered here, one line each
   .command(configCommand)
+  .command(serverCommand)
   .demandCommand(1, 'Name a command; see --help.')
   .strict()
   .recommendCommands()
