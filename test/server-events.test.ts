@@ -132,6 +132,37 @@ describe('events.add_batch', () => {
     expect(res.events[0].url).toBe('http://files/new.png');
   });
 
+  test('the optional onTaskEvents hook gets the max iteration and newest scalars per task', () => {
+    addTask('t1');
+    const seen: Array<[string, unknown]> = [];
+    const hooked = createEventsService({
+      db,
+      now: () => new Date(clock),
+      getTask: (id) => tasks.get(id),
+      events: store,
+      onTaskEvents: (task, summary) => seen.push([task, summary]),
+    });
+    const raw = [
+      { type: 'training_stats_scalar', task: 't1', iter: 2, metric: 'loss', variant: 'a', value: 0.2, timestamp: 1 },
+      { type: 'training_stats_scalar', task: 't1', iter: 10, metric: 'loss', variant: 'a', value: 0.1, timestamp: 2 },
+      { type: 'training_stats_scalar', task: 't1', iter: 99, metric: ':monitor:machine', variant: 'cpu', value: 5, timestamp: 3 },
+    ];
+    hooked.add_batch({
+      endpoint: 'events.add_batch', service: 'events', action: 'add_batch', version: '2.23', body: {},
+      rawBody: Buffer.from(raw.map((r) => JSON.stringify(r)).join('\n')), contentType: 'application/json-lines',
+      identity: { user: 'u', company: 'c', role: 'user', name: 'n' },
+    });
+    expect(seen).toEqual([
+      ['t1', {
+        maxIter: 10,
+        scalars: [
+          { metric: 'loss', variant: 'a', value: 0.1, iter: 10, timestamp: 2 },
+          { metric: ':monitor:machine', variant: 'cpu', value: 5, iter: 99, timestamp: 3 },
+        ],
+      }],
+    ]);
+  });
+
   test('events.add takes one event as the body', () => {
     addTask('t1');
     expect(call('add', { type: 'log', task: 't1', msg: 'one' }).added).toBe(1);

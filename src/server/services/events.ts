@@ -1,6 +1,6 @@
 import { ApiFault } from '../api/fault.js';
 import type { CallRequest, Service, ServerState } from '../api/service.js';
-import { EventsStore, type EventQuery, type KeyPosition, type StoredEvent } from '../store/events-store.js';
+import { EventsStore, type EventQuery, type KeyPosition, type NewEvent, type StoredEvent } from '../store/events-store.js';
 import { expandPlot, prepareEvents } from './events/incoming.js';
 import { MetricEventsIterator, type TaskMetrics } from './events/metric-iterator.js';
 import {
@@ -43,7 +43,21 @@ interface LegacyLogScroll {
   desc: boolean;
 }
 
-export function createEventsService(state: ServerState): Service {
+/** What a batch reported for one task, for a framework that keeps last_iteration/last_metrics. */
+export interface TaskEventsSummary {
+  /** highest iteration among the events (machine-monitoring metrics excluded), or null */
+  maxIter: number | null;
+  /** the newest scalar of each metric/variant in the batch */
+  scalars: Array<{ metric: string; variant: string; value: unknown; iter: number | null; timestamp: number }>;
+}
+
+/** Optional hook: called after events were stored, once per task (the real server updates the task). */
+export type OnTaskEvents = (taskId: string, summary: TaskEventsSummary) => void;
+
+/** Metrics that never move a task's last iteration (the SDK's machine monitor). */
+const NO_ITERATION_METRICS = new Set([':monitor:machine', ':monitor:gpu']);
+
+export function createEventsService(state: ServerState & { onTaskEvents?: OnTaskEvents }): Service {
   // the framework may hand us the same store; if not, a second view of the same tables is equivalent
   const store = state.events instanceof EventsStore ? state.events : new EventsStore(state.db);
   const debugImages = new MetricEventsIterator(store, 'training_debug_image');
@@ -53,6 +67,9 @@ export function createEventsService(state: ServerState): Service {
   const add = (req: CallRequest, raw: Array<Record<string, unknown>>) => {
     const { events, errors } = prepareEvents(raw, { getTask: (id) => state.getTask(id), worker: workerOf(req), nowMs: nowMs() });
     const added = store.add(events);
+    if (state.onTaskEvents) {
+      for (const [task, summary] of summarize(events)) state.onTaskEvents(task, summary);
+    }
     const errorCount = Object.values(errors).reduce((a, b) => a + b, 0);
     if (!added) throw new ApiFault(400, 131, `Events not added: ${JSON.stringify(errors)}`, errors);
     return { added, errors: errorCount, errors_info: errors };
@@ -222,6 +239,26 @@ export function createEventsService(state: ServerState): Service {
 
     clear_scroll: () => ({}),
   };
+}
+
+function summarize(events: NewEvent[]): Map<string, TaskEventsSummary> {
+  const out = new Map<string, TaskEventsSummary>();
+  const newest = new Map<string, NewEvent>();
+  for (const e of events) {
+    let s = out.get(e.task);
+    if (!s) out.set(e.task, (s = { maxIter: null, scalars: [] }));
+    if (e.iter !== null && !NO_ITERATION_METRICS.has(e.metric)) s.maxIter = Math.max(s.maxIter ?? e.iter, e.iter);
+    if (e.type !== 'training_stats_scalar') continue;
+    const k = `${e.task}\u0000${e.metric}\u0000${e.variant}`;
+    const cur = newest.get(k);
+    const ei = e.iter ?? 0;
+    const ci = cur?.iter ?? 0;
+    if (!cur || ei > ci || (ei === ci && e.timestamp >= cur.timestamp)) newest.set(k, e);
+  }
+  for (const e of newest.values()) {
+    out.get(e.task)!.scalars.push({ metric: e.metric, variant: e.variant, value: e.doc.value, iter: e.iter, timestamp: e.timestamp });
+  }
+  return out;
 }
 
 /** The events of add_batch: json-lines (one object a line), or leniently a JSON array or one object. */
