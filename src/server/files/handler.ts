@@ -114,10 +114,12 @@ async function upload(root: SafeRoot, req: http.IncomingMessage, res: http.Serve
       stream.resume();
       return;
     }
+    // answer in part order whatever order the writes finish in
+    const slot = stored.push('') - 1;
     const rel = field.replace(/^\/+/, '');
     writes.push(
       saveStream(root, target.full, stream).then(() => {
-        stored.push(rel);
+        stored[slot] = rel;
       }),
     );
   });
