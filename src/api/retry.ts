@@ -28,7 +28,7 @@ export interface BackoffOptions {
 }
 
 /**
- * Exponential backoff with "full jitter" (uniform in [d/2, d]) so that many clients hit by the same
+ * Exponential backoff with "equal jitter" (uniform in [d/2, d]) so that many clients hit by the same
  * outage do not come back in lockstep. `attempt` counts from 1 (the first retry).
  */
 export function backoffDelayMs(attempt: number, opts: BackoffOptions, random: () => number = Math.random): number {
