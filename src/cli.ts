@@ -6,6 +6,8 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { usageExit } from './commands/exit.js';
+import { runCommand } from './commands/run.js';
+import { planCommand } from './commands/plan.js';
 import { configCommand } from './commands/config.js';
 import { serverCommand } from './commands/server.js';
 
@@ -16,6 +18,8 @@ await yargs(hideBin(process.argv))
   .scriptName('clearml-cleanup')
   .usage('$0 <command> [options]\n\nDeletes old archived ClearML tasks together with all their files.')
   // commands are registered here, one line each
+  .command(runCommand)
+  .command(planCommand)
   .command(configCommand)
   .command(serverCommand)
   .demandCommand(1, 'Name a command; see --help.')

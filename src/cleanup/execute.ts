@@ -1,0 +1,243 @@
+/**
+ * Carrying out one journal entry: files first, then the tasks, then their models.
+ *
+ * Order and its reasons:
+ * - Files before entities, so no file is ever left that nothing points to. A task whose files could
+ *   not all be deleted (failed, not missing) is not deleted this pass; it stays archived and the next
+ *   pass plans it again (its already-deleted files then count as missing = done).
+ * - tasks.delete_many with delete_output_models=false: we delete exactly the models we planned,
+ *   after their files, with models.delete_many. The server's own choice would be made task by task
+ *   (a model used by another task of the same batch survives or not depending on order) and would
+ *   also delete draft models listed in models.output that another task created.
+ *   delete_external_artifacts=false: the server's asynchronous deleter checks no other reference
+ *   (it would delete a file a kept model shares); we have deleted the files already.
+ * - models.delete_many with force=false after their tasks are gone: the server then refuses a model
+ *   that some task started to use meanwhile (400/205) instead of cutting it out from under it.
+ * Every step counts "already gone" (missing file, invalid task id 400/101, invalid model id 400/201)
+ * as done, which is what makes replaying an entry after a kill safe.
+ */
+import type { LimitFunction } from 'p-limit';
+import type { Api, Logger, Storage } from './ports.js';
+import { apiErrorOf, errorMessage } from './ports.js';
+import type { Journal, JournalDeferred, JournalEntry, JournalModel, JournalTask } from './journal.js';
+import { chunks, listAllChunked } from './listing.js';
+import { addFailed, addFileOutcome, addKeptModel, addSkipped, type PassReport } from './report.js';
+
+export interface ExecContext {
+  api: Api;
+  storage: Storage;
+  journal: Journal;
+  report: PassReport;
+  log: Logger;
+  limit: LimitFunction;
+}
+
+interface BatchItemError {
+  id: string;
+  error?: { codes?: number[]; msg?: string };
+}
+
+interface BatchResult {
+  succeeded?: Array<{ id: string }>;
+  failed?: BatchItemError[];
+}
+
+function codesOf(f: BatchItemError): [number, number] {
+  const c = f.error?.codes ?? [];
+  return [c[0] ?? 0, c[1] ?? 0];
+}
+
+/** Deletes through a *_many endpoint; returns ids done (deleted or already gone) and failures. */
+async function deleteMany(
+  ctx: ExecContext,
+  endpoint: 'tasks.delete_many' | 'models.delete_many',
+  ids: string[],
+  extra: Record<string, unknown>,
+  goneSubcode: number,
+): Promise<{ deleted: string[]; gone: string[]; failed: Map<string, string> }> {
+  const deleted: string[] = [];
+  const gone: string[] = [];
+  const failed = new Map<string, string>();
+  for (const slice of chunks(ids, 500)) {
+    try {
+      const res = await ctx.api.call<BatchResult>(endpoint, { ids: slice, ...extra });
+      const ok = new Set((res?.succeeded ?? []).map((s) => s.id));
+      for (const id of ok) deleted.push(id);
+      for (const f of res?.failed ?? []) {
+        const [code, sub] = codesOf(f);
+        if (code === 400 && sub === goneSubcode) gone.push(f.id);
+        else failed.set(f.id, `${code}/${sub} ${f.error?.msg ?? 'refused'}`.trim());
+      }
+      for (const id of slice) if (!ok.has(id) && !failed.has(id) && !gone.includes(id)) failed.set(id, 'not in the server answer');
+    } catch (err) {
+      const e = apiErrorOf(err);
+      // a batch call answers "invalid id" for the whole call when every id is unknown
+      if (e?.code === 400 && e.subcode === goneSubcode) gone.push(...slice);
+      else for (const id of slice) failed.set(id, errorMessage(err));
+    }
+  }
+  return { deleted, gone, failed };
+}
+
+interface UserRow {
+  id: string;
+  system_tags?: string[];
+  models?: { input?: Array<{ model?: string }> };
+}
+
+/** Deferred models whose other users are all gone become ordinary deletions; the others wait or stay. */
+async function resolveDeferred(
+  ctx: ExecContext,
+  deferred: JournalDeferred[],
+): Promise<{ ready: JournalModel[]; waiting: JournalDeferred[] }> {
+  if (deferred.length === 0) return { ready: [], waiting: [] };
+  const ids = deferred.map((d) => d.id);
+  const users = await ctx.limit(() =>
+    listAllChunked<UserRow>(ctx.api, 'tasks.get_all', { only_fields: ['id', 'system_tags', 'models.input'], search_hidden: true }, 'tasks', 'models.input.model', ids),
+  );
+  const usersOf = new Map<string, UserRow[]>();
+  for (const u of users) for (const ref of u.models?.input ?? []) if (ref?.model) usersOf.set(ref.model, [...(usersOf.get(ref.model) ?? []), u]);
+
+  const free: JournalDeferred[] = [];
+  const waiting: JournalDeferred[] = [];
+  for (const d of deferred) {
+    const us = usersOf.get(d.id) ?? [];
+    if (us.length === 0) free.push(d);
+    else if (us.some((u) => !(u.system_tags ?? []).includes('archived'))) {
+      addKeptModel(ctx.report, { id: d.id, owner: d.owner, reason: `used as input by task ${us.map((u) => u.id).join(', ')}` });
+    } else waiting.push({ ...d, waitingFor: us.map((u) => u.id) });
+  }
+  if (free.length === 0) return { ready: [], waiting };
+
+  const uris = [...new Set(free.map((d) => d.uri).filter((u): u is string => !!u))];
+  const freeIds = new Set(free.map((d) => d.id));
+  const sharing = uris.length
+    ? await ctx.limit(() =>
+        listAllChunked<{ id: string; uri?: string }>(ctx.api, 'models.get_all', { only_fields: ['id', 'uri'] }, 'models', 'uri', uris),
+      )
+    : [];
+  const held = new Set(sharing.filter((m) => m.uri && !freeIds.has(m.id)).map((m) => m.uri!));
+  const ready = free.map((d) => {
+    if (d.uri && held.has(d.uri)) ctx.report.files.keptShared++;
+    return { id: d.id, owner: d.owner, file: d.uri && !held.has(d.uri) ? d.uri : undefined };
+  });
+  return { ready, waiting };
+}
+
+export interface ExecOptions {
+  /** an entry left by an earlier pass: check its tasks are still archived first */
+  replay: boolean;
+  /** decide deferred models now (end of pass, or replay) */
+  finishDeferred: boolean;
+}
+
+/** Runs one entry as far as it goes; rewrites or removes it; returns what is left (empty = done). */
+export async function executeEntry(ctx: ExecContext, entry: JournalEntry, opts: ExecOptions): Promise<JournalEntry> {
+  const { report, log } = ctx;
+  let tasks: JournalTask[] = entry.tasks;
+  let models: JournalModel[] = entry.models;
+
+  // A user may have un-archived a task while we were away: leave it (and its models) alone.
+  if (opts.replay && tasks.length) {
+    const rows = await ctx.limit(() =>
+      listAllChunked<{ id: string; name?: string; system_tags?: string[] }>(
+        ctx.api,
+        'tasks.get_all',
+        { only_fields: ['id', 'name', 'system_tags'], search_hidden: true },
+        'tasks',
+        'id',
+        tasks.map((t) => t.id),
+      ),
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const dropped = new Set<string>();
+    for (const t of tasks) {
+      const r = byId.get(t.id);
+      if (r && !(r.system_tags ?? []).includes('archived')) {
+        dropped.add(t.id);
+        log.warn(`Task ${t.id} was un-archived after the cleanup started deleting its files; left alone`);
+        addSkipped(report, { id: t.id, name: r.name ?? t.name, reason: 'un-archived after the cleanup started on it' });
+      }
+    }
+    tasks = tasks.filter((t) => !dropped.has(t.id));
+    models = models.filter((m) => !m.owner || !dropped.has(m.owner));
+  }
+
+  let deferredReady: JournalModel[] = [];
+  let waiting: JournalDeferred[] = entry.deferred;
+  if (opts.finishDeferred && entry.deferred.length) {
+    try {
+      ({ ready: deferredReady, waiting } = await resolveDeferred(ctx, entry.deferred));
+    } catch (err) {
+      log.warn(`Could not check the users of ${entry.deferred.length} deferred models: ${errorMessage(err)}`);
+    }
+  }
+
+  // 1. Files.
+  const urls = new Set<string>();
+  for (const t of tasks) for (const f of t.files) urls.add(f);
+  for (const m of deferredReady) if (m.file) urls.add(m.file);
+  const failedFiles = new Map<string, string>();
+  if (urls.size) {
+    const outcomes = await ctx.storage.deleteFiles([...urls]);
+    for (const o of outcomes) {
+      addFileOutcome(report, o);
+      if (o.status === 'failed') failedFiles.set(o.url, o.reason ?? 'failed');
+    }
+  }
+
+  // 2. Tasks whose files are all gone (or refused: not ours to delete).
+  const ready: JournalTask[] = [];
+  for (const t of tasks) {
+    const bad = t.files.filter((f) => failedFiles.has(f));
+    if (bad.length === 0) ready.push(t);
+    else {
+      addFailed(report, {
+        id: t.id,
+        name: t.name,
+        reason: `${bad.length} of its files could not be deleted (e.g. ${bad[0]}: ${failedFiles.get(bad[0])}); kept for the next pass`,
+      });
+    }
+  }
+  const doneTasks = new Set<string>();
+  const leftTasks: JournalTask[] = [];
+  if (ready.length) {
+    const r = await deleteMany(
+      ctx,
+      'tasks.delete_many',
+      ready.map((t) => t.id),
+      { force: entry.force, delete_output_models: false, delete_external_artifacts: false, return_file_urls: false },
+      101,
+    );
+    report.tasks.deleted += r.deleted.length;
+    for (const id of [...r.deleted, ...r.gone]) doneTasks.add(id);
+    for (const t of ready) {
+      const why = r.failed.get(t.id);
+      if (why === undefined) continue;
+      addFailed(report, { id: t.id, name: t.name, reason: `the server refused to delete it: ${why}` });
+      leftTasks.push({ id: t.id, name: t.name, files: [] });
+    }
+    if (r.deleted.length) log.info(`Deleted ${r.deleted.length} tasks`);
+  }
+
+  // 3. Models whose owner is gone and whose file is gone.
+  const candidates = [...models.filter((m) => !m.owner || doneTasks.has(m.owner) || !entry.tasks.some((t) => t.id === m.owner)), ...deferredReady];
+  const deletable = candidates.filter((m) => !m.file || !failedFiles.has(m.file));
+  for (const m of candidates) if (m.file && failedFiles.has(m.file)) report.models.failed++;
+  const leftModels: JournalModel[] = models.filter((m) => m.owner && leftTasks.some((t) => t.id === m.owner));
+  if (deletable.length) {
+    const r = await deleteMany(ctx, 'models.delete_many', deletable.map((m) => m.id), { force: false }, 201);
+    report.models.deleted += r.deleted.length;
+    for (const m of deletable) {
+      const why = r.failed.get(m.id);
+      if (why === undefined) continue;
+      report.models.failed++;
+      log.warn(`Model ${m.id} could not be deleted: ${why}`);
+      leftModels.push(m);
+    }
+  }
+
+  const left: JournalEntry = { ...entry, tasks: leftTasks, models: leftModels, deferred: waiting };
+  await ctx.journal.write(left);
+  return left;
+}

@@ -1,0 +1,60 @@
+/** Paged reads of get_all endpoints. */
+import type { Api } from './ports.js';
+
+export const PAGE_SIZE = 500;
+
+/**
+ * Every row of a get_all query, page by page. Stops on an empty page rather than a short one, so a
+ * server with a lower page cap than ours cannot end the listing early; a server that ignores `page`
+ * is caught by the no-new-rows check.
+ */
+export async function listAll<R extends { id: string }>(
+  api: Api,
+  endpoint: string,
+  body: Record<string, unknown>,
+  key: string,
+): Promise<R[]> {
+  const out: R[] = [];
+  const seen = new Set<string>();
+  for (let page = 0; ; page++) {
+    const data = await api.call<Record<string, unknown>>(endpoint, { ...body, page, page_size: PAGE_SIZE });
+    const rows = (data?.[key] as R[] | undefined) ?? [];
+    let fresh = 0;
+    for (const r of rows) {
+      if (r && typeof r.id === 'string' && !seen.has(r.id)) {
+        seen.add(r.id);
+        out.push(r);
+        fresh++;
+      }
+    }
+    if (rows.length === 0 || fresh === 0) break;
+    // A filter by a list of ids can never yield more rows than ids: skip the confirming empty page.
+    const ids = body.id;
+    if (Array.isArray(ids) && out.length >= ids.length) break;
+  }
+  return out;
+}
+
+/** listAll over a long list of filter values, PAGE_SIZE values per query. */
+export async function listAllChunked<R extends { id: string }>(
+  api: Api,
+  endpoint: string,
+  body: Record<string, unknown>,
+  key: string,
+  field: string,
+  values: string[],
+): Promise<R[]> {
+  const out: R[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < values.length; i += PAGE_SIZE) {
+    const rows = await listAll<R>(api, endpoint, { ...body, [field]: values.slice(i, i + PAGE_SIZE) }, key);
+    for (const r of rows) if (!seen.has(r.id)) (seen.add(r.id), out.push(r));
+  }
+  return out;
+}
+
+export function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

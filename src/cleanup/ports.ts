@@ -1,0 +1,71 @@
+/**
+ * The small interfaces the cleanup engine needs from the outside world. The real ClearMLClient
+ * (src/api) and storage layer (src/storage) fit them structurally; tests may pass fakes for pure
+ * logic, but the integration tests use the real ones against real servers.
+ */
+
+/** The ClearML REST client: `call` returns the envelope's data or throws an ApiError-like error. */
+export interface Api {
+  call<T>(endpoint: string, body?: object): Promise<T>;
+}
+
+/** The fields of src/api ApiError the engine looks at (duck-typed so fakes need not import it). */
+export interface ApiErrorLike {
+  endpoint?: string;
+  code?: number;
+  subcode?: number;
+  resultMsg?: string;
+  kind?: string;
+}
+
+export type FileStatus = 'deleted' | 'missing' | 'failed' | 'refused';
+
+/** What happened to one URL (same shape as src/storage FileOutcome). */
+export interface FileOutcome {
+  url: string;
+  backend: string;
+  status: FileStatus;
+  reason?: string;
+  detail?: string;
+  bytes?: number;
+}
+
+/** Where a URL would go, and whether the allow-list lets us touch it (for plans and dry runs). */
+export interface FileVerdict {
+  backend: string;
+  allowed: boolean;
+  reason?: string;
+}
+
+export interface Storage {
+  /** Deletes the given files (batched per backend inside); never throws for a single file. */
+  deleteFiles(urls: string[]): Promise<FileOutcome[]>;
+  /** Classification without touching anything: used by plan/--dry-run. */
+  classify?(url: string): FileVerdict;
+}
+
+/** winston-like; the engine never knows how it was started. */
+export interface Logger {
+  debug(msg: string, meta?: Record<string, unknown>): void;
+  info(msg: string, meta?: Record<string, unknown>): void;
+  warn(msg: string, meta?: Record<string, unknown>): void;
+  error(msg: string, meta?: Record<string, unknown>): void;
+}
+
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};
+
+export function apiErrorOf(err: unknown): ApiErrorLike | undefined {
+  if (err && typeof err === 'object' && 'code' in err && typeof (err as ApiErrorLike).code === 'number') {
+    return err as ApiErrorLike;
+  }
+  return undefined;
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,167 @@
+/** What a pass did, as one JSON-serialisable object, plus its human summary. */
+import type { FileOutcome } from './ports.js';
+import type { SkippedTask } from './select.js';
+import type { KeptModel, PlannedTask } from './plan.js';
+
+export interface BackendTotals {
+  deleted: number;
+  missing: number;
+  failed: number;
+  refused: number;
+  bytes: number;
+}
+
+/** Lists in a report are capped; counts are always complete. */
+export const LIST_CAP = 1000;
+
+export interface PassReport {
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  dryRun: boolean;
+  forceDelete: boolean;
+  deleteThresholdDays: number;
+  cutoff: string;
+  /** eligible by age (deletable + skipped at selection) */
+  selected: number;
+  tasks: {
+    deleted: number;
+    skipped: number;
+    failed: number;
+    skippedByReason: Record<string, number>;
+    skippedList: SkippedTask[];
+    failedList: SkippedTask[];
+    /** dry run / plan: how many would be deleted, and (unless streamed to onPlan) which */
+    planned: number;
+    plannedList: PlannedTask[];
+  };
+  models: { deleted: number; kept: number; failed: number; deferred: number; keptList: KeptModel[] };
+  files: {
+    byBackend: Record<string, BackendTotals>;
+    total: BackendTotals;
+    refusedList: Array<{ url: string; reason?: string }>;
+    failedList: Array<{ url: string; reason?: string }>;
+    keptShared: number;
+  };
+  journal: { dir?: string; replayedEntries: number; pendingEntries: number; unreadable: string[] };
+  apiCalls: { total: number; failed: number; byEndpoint: Record<string, number>; perTask: number };
+  /** the pass ended early (e.g. listing the tasks failed) */
+  error?: string;
+  /** lists above are capped at this many items (counts are complete) */
+  listCap: number;
+}
+
+function zero(): BackendTotals {
+  return { deleted: 0, missing: 0, failed: 0, refused: 0, bytes: 0 };
+}
+
+export function newReport(init: {
+  startedAt: Date;
+  dryRun: boolean;
+  forceDelete: boolean;
+  deleteThresholdDays: number;
+  cutoff: Date;
+  listCap?: number;
+}): PassReport {
+  return {
+    startedAt: init.startedAt.toISOString(),
+    finishedAt: init.startedAt.toISOString(),
+    durationMs: 0,
+    dryRun: init.dryRun,
+    forceDelete: init.forceDelete,
+    deleteThresholdDays: init.deleteThresholdDays,
+    cutoff: init.cutoff.toISOString(),
+    selected: 0,
+    tasks: { deleted: 0, skipped: 0, failed: 0, skippedByReason: {}, skippedList: [], failedList: [], planned: 0, plannedList: [] },
+    models: { deleted: 0, kept: 0, failed: 0, deferred: 0, keptList: [] },
+    files: { byBackend: {}, total: zero(), refusedList: [], failedList: [], keptShared: 0 },
+    journal: { replayedEntries: 0, pendingEntries: 0, unreadable: [] },
+    apiCalls: { total: 0, failed: 0, byEndpoint: {}, perTask: 0 },
+    listCap: init.listCap ?? LIST_CAP,
+  };
+}
+
+function push<T>(r: PassReport, list: T[], item: T) {
+  if (list.length < r.listCap) list.push(item);
+}
+
+/** Reason without the ids that make every line unique, for counting. */
+function reasonKey(reason: string): string {
+  return reason.replace(/\b[0-9a-f]{32}\b/g, '<id>').replace(/task [^ ,]+(, [^ ,]+)*/g, 'task <id>');
+}
+
+export function addSkipped(r: PassReport, s: SkippedTask) {
+  r.tasks.skipped++;
+  const key = reasonKey(s.reason);
+  r.tasks.skippedByReason[key] = (r.tasks.skippedByReason[key] ?? 0) + 1;
+  push(r, r.tasks.skippedList, s);
+}
+
+export function addFailed(r: PassReport, s: SkippedTask) {
+  r.tasks.failed++;
+  push(r, r.tasks.failedList, s);
+}
+
+export function addKeptModel(r: PassReport, m: KeptModel) {
+  r.models.kept++;
+  push(r, r.models.keptList, m);
+}
+
+export function addPlanned(r: PassReport, t: PlannedTask, keep: boolean) {
+  r.tasks.planned++;
+  if (keep) push(r, r.tasks.plannedList, t);
+}
+
+export function addFileOutcome(r: PassReport, o: FileOutcome) {
+  const b = (r.files.byBackend[o.backend] ??= zero());
+  for (const t of [b, r.files.total]) {
+    t[o.status]++;
+    if (o.status === 'deleted' && o.bytes) t.bytes += o.bytes;
+  }
+  if (o.status === 'refused') push(r, r.files.refusedList, { url: o.url, reason: o.detail ? `${o.reason}: ${o.detail}` : o.reason });
+  if (o.status === 'failed') push(r, r.files.failedList, { url: o.url, reason: o.reason });
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) (v /= 1024), i++;
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+/** A few lines for humans; the JSON report carries the details. */
+export function summarize(r: PassReport): string[] {
+  const verb = r.dryRun ? 'would delete' : 'deleted';
+  const lines: string[] = [];
+  const planned = r.dryRun ? r.tasks.planned : r.tasks.deleted;
+  lines.push(
+    `Summary: ${verb} ${planned} tasks, skipped ${r.tasks.skipped}, failed ${r.tasks.failed} ` +
+      `(of ${r.selected} archived before ${r.cutoff}); models ${verb} ${r.models.deleted}, kept ${r.models.kept}` +
+      (r.models.deferred ? `, deferred ${r.models.deferred}` : '') +
+      (r.models.failed ? `, failed ${r.models.failed}` : ''),
+  );
+  for (const [reason, n] of Object.entries(r.tasks.skippedByReason)) lines.push(`  skipped ${n}: ${reason}`);
+  for (const f of r.tasks.failedList.slice(0, 20)) lines.push(`  failed ${f.id}${f.name ? ` (${f.name})` : ''}: ${f.reason}`);
+  const backends = Object.entries(r.files.byBackend);
+  if (backends.length === 0) lines.push('  files: none');
+  for (const [name, t] of backends) {
+    lines.push(
+      (r.dryRun
+        ? `  files on ${name}: ${t.deleted} to delete, ` +
+          `${t.refused} refused by the allow-list`
+        : `  files on ${name}: ${t.deleted} deleted (${formatBytes(t.bytes)}), ${t.missing} already gone, ` +
+          `${t.failed} failed, ${t.refused} refused by the allow-list`),
+    );
+  }
+  if (r.files.keptShared) lines.push(`  files kept because a kept model points to them: ${r.files.keptShared}`);
+  if (r.journal.replayedEntries || r.journal.pendingEntries) {
+    lines.push(`  journal: finished ${r.journal.replayedEntries} entries left by an earlier pass, ${r.journal.pendingEntries} still pending`);
+  }
+  lines.push(
+    `  duration ${(r.durationMs / 1000).toFixed(1)} s, ${r.apiCalls.total} API calls` +
+      (planned ? ` (${r.apiCalls.perTask.toFixed(3)} per task)` : ''),
+  );
+  if (r.error) lines.push(`  pass ended early: ${r.error}`);
+  return lines;
+}

@@ -1,0 +1,115 @@
+/** Wiring shared by `run` and `plan`: configuration -> API client + storage + logger -> engine ports. */
+import type { Options } from 'yargs';
+import { ClearMLClient } from '../api/index.js';
+import { loadConfig } from '../config/index.js';
+import { ConfigError } from '../config/errors.js';
+import type { ClearMLConfig } from '../config/types.js';
+import { createStorage, storageContextFromConfig, type Storage as RealStorage } from '../storage/index.js';
+import type { Api, Storage } from '../cleanup/index.js';
+import { defaultStateDir } from '../cleanup/index.js';
+import { createLogger, type Log, type LogFormat } from '../log/index.js';
+
+export const commonOptions = {
+  'delete-threshold-days': {
+    type: 'number',
+    default: 30,
+    describe: 'delete archived tasks whose archive time is older than this many days (fractions allowed)',
+  },
+  'force-delete': {
+    type: 'boolean',
+    default: false,
+    describe: 'false: delete only Draft tasks; true: any status, published included',
+  },
+  concurrency: { type: 'number', default: 4, describe: 'API read calls in flight at once (be gentle with a shared server)' },
+  'batch-size': { type: 'number', default: 500, describe: 'tasks per batch (max 500)' },
+  'pacing-ms': { type: 'number', default: 200, describe: 'pause between batches, ms' },
+  'allow-root': {
+    type: 'string',
+    array: true,
+    describe: 'extra storage root files may be deleted under (s3://bucket/prefix, https://files.host, file:///path)',
+  },
+  'config-file': { type: 'string', describe: 'read this clearml.conf alone' },
+  'log-format': { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'console log format' },
+  'state-dir': {
+    type: 'string',
+    describe: `journal directory (default $XDG_STATE_HOME/clearml-cleanup or ~/.clearml-cleanup/state)`,
+  },
+} satisfies Record<string, Options>;
+
+export interface CommonArgs {
+  deleteThresholdDays: number;
+  forceDelete: boolean;
+  concurrency: number;
+  batchSize: number;
+  pacingMs: number;
+  allowRoot?: string[];
+  configFile?: string;
+  logFormat: LogFormat;
+  stateDir?: string;
+}
+
+/** A usage problem: one line, exit 2. */
+export class UsageError extends Error {}
+
+export function validateCommon(a: CommonArgs): void {
+  if (!Number.isFinite(a.deleteThresholdDays) || a.deleteThresholdDays < 0) {
+    throw new UsageError(`--delete-threshold-days must be a number of days >= 0, got ${a.deleteThresholdDays}`);
+  }
+  if (!Number.isInteger(a.concurrency) || a.concurrency < 1 || a.concurrency > 64) {
+    throw new UsageError(`--concurrency must be an integer from 1 to 64, got ${a.concurrency}`);
+  }
+  if (!Number.isInteger(a.batchSize) || a.batchSize < 1 || a.batchSize > 500) {
+    throw new UsageError(`--batch-size must be an integer from 1 to 500, got ${a.batchSize}`);
+  }
+  if (!Number.isFinite(a.pacingMs) || a.pacingMs < 0) throw new UsageError(`--pacing-ms must be >= 0, got ${a.pacingMs}`);
+}
+
+export interface Engine {
+  config: ClearMLConfig;
+  client: ClearMLClient;
+  api: Api;
+  storage: Storage;
+  log: Log;
+  stateDir: string;
+  close(): Promise<void>;
+}
+
+export async function openEngine(a: CommonArgs, logOverride?: Log): Promise<Engine> {
+  const config = await loadConfig({ configFile: a.configFile });
+  const log = logOverride ?? createLogger({ format: a.logFormat, level: config.logLevel });
+  const client = new ClearMLClient({ api: config.api, workerId: config.workerId, logger: log });
+  let real: RealStorage;
+  try {
+    real = createStorage(
+      storageContextFromConfig(config, { allowRoots: a.allowRoot, getToken: () => client.getToken(), log }),
+    );
+  } catch (err) {
+    client.close();
+    throw new ConfigError(err instanceof Error ? err.message : String(err));
+  }
+  const storage: Storage = {
+    deleteFiles: (urls) => real.deleteFiles(urls),
+    classify: (url) => {
+      const c = real.classify(url);
+      return { backend: c.backend, allowed: c.allowed, reason: c.refusal ? `${c.refusal.reason}: ${c.refusal.detail}` : undefined };
+    },
+  };
+  return {
+    config,
+    client,
+    api: client,
+    storage,
+    log,
+    stateDir: a.stateDir ?? defaultStateDir(),
+    close: async () => {
+      real.close();
+      client.close();
+      if (!logOverride) await log.close();
+    },
+  };
+}
+
+/** The one line a user sees for a problem they can fix; never a stack trace. */
+export function isUserError(err: unknown): err is Error {
+  return err instanceof UsageError || err instanceof ConfigError;
+}

@@ -1,0 +1,97 @@
+/**
+ * `clearml-cleanup plan`: exactly what one pass would delete and why, deleting nothing.
+ * --json streams the planned tasks (files, models) then the skipped tasks, kept models and the report.
+ */
+import type { CommandModule } from 'yargs';
+import { runPass, type BatchPlan } from '../cleanup/index.js';
+import type { Log } from '../log/index.js';
+import { createLogger } from '../log/index.js';
+import { commonOptions, isUserError, openEngine, validateCommon, type CommonArgs } from './engine.js';
+import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE } from './exit.js';
+import { logReport } from './run.js';
+
+export interface PlanArgs extends CommonArgs {
+  json: boolean;
+}
+
+export interface PlanIo {
+  log?: Log;
+  out?: (text: string) => void;
+  err?: (text: string) => void;
+}
+
+function ageDays(iso: string): string {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? '?' : ((Date.now() - t) / 86_400_000).toFixed(1);
+}
+
+export async function runPlanCommand(args: PlanArgs, io: PlanIo = {}): Promise<number> {
+  const out = io.out ?? ((t: string) => process.stdout.write(t));
+  const err = io.err ?? ((t: string) => process.stderr.write(t));
+  // With --json, stdout carries the document alone: progress goes to stderr.
+  const log = io.log ?? (args.json ? createLogger({ format: args.logFormat, stream: process.stderr }) : undefined);
+  let engine;
+  try {
+    validateCommon(args);
+    engine = await openEngine(args, log);
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    err(`clearml-cleanup: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
+    return EXIT_USAGE;
+  }
+  let first = true;
+  const onPlan = (plan: BatchPlan) => {
+    for (const t of plan.tasks) {
+      if (args.json) {
+        out(`${first ? '' : ',\n'}${JSON.stringify(t)}`);
+        first = false;
+      } else {
+        out(
+          `delete ${t.id} ${JSON.stringify(t.name ?? '')} status ${t.status}, archived ${ageDays(t.archivedAt)} days ago ` +
+            `(${t.dateField}): ${t.files.length} files, ${t.models.length} models\n`,
+        );
+      }
+    }
+  };
+  try {
+    if (args.json) out('{"tasks":[\n');
+    const report = await runPass(
+      { api: engine.api, storage: engine.storage, log: engine.log, onPlan },
+      {
+        deleteThresholdDays: args.deleteThresholdDays,
+        forceDelete: args.forceDelete,
+        dryRun: true,
+        concurrency: args.concurrency,
+        batchSize: args.batchSize,
+        pacingMs: args.pacingMs,
+        listCap: Number.MAX_SAFE_INTEGER,
+      },
+    );
+    if (args.json) {
+      out(
+        `\n],\n"skipped":${JSON.stringify(report.tasks.skippedList)},\n"keptModels":${JSON.stringify(report.models.keptList)},\n` +
+          `"report":${JSON.stringify(report)}}\n`,
+      );
+    } else {
+      for (const s of report.tasks.skippedList) out(`keep   ${s.id} ${JSON.stringify(s.name ?? '')}: ${s.reason}\n`);
+      for (const m of report.models.keptList) out(`keep model ${m.id}: ${m.reason}\n`);
+      logReport(engine.log, report, args.logFormat);
+    }
+    return report.error || report.tasks.failed ? EXIT_FAILURES : EXIT_OK;
+  } finally {
+    await engine.close();
+  }
+}
+
+export const planCommand: CommandModule<object, PlanArgs> = {
+  command: 'plan',
+  describe: 'Show exactly what one cleanup pass would delete and why (deletes nothing)',
+  builder: (yargs) =>
+    yargs
+      .options(commonOptions)
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' })
+      .epilog('Exit codes: 0 ok, 1 some tasks could not be planned, 2 bad usage or configuration.') as never,
+  handler: async (argv) => {
+    process.exitCode = await runPlanCommand(argv);
+  },
+};
