@@ -33,7 +33,10 @@ export function createQueuesService(state: EmbeddedState): Service {
 
   const getAll = (req: CallRequest) => {
     const r = runQuery(store.values(), req.body, { listFields: ['id', 'user'], dateFields: ['created', 'last_update'], extra: hiddenPredicate(req.body) });
-    const queues = r.items.map(conform);
+    const fields: unknown = req.body.only_fields;
+    const queues = Array.isArray(fields)
+      ? r.items.map((q) => ({ ...Object.fromEntries(['tags', 'system_tags'].filter((k) => fields.includes(k)).map((k) => [k, []])), ...q }))
+      : r.items.map(conform);
     return r.scroll_id !== undefined ? { queues, scroll_id: r.scroll_id } : { queues };
   };
 

@@ -1,0 +1,299 @@
+import { Api } from './support/embedded-api.js';
+
+let api: Api;
+let queue: string;
+beforeAll(async () => {
+  api = await Api.start();
+  queue = (await api.ok('queues.create', { name: 'services' })).id;
+});
+afterAll(async () => {
+  await api.close();
+});
+
+const get = async (id: string) => (await api.ok('tasks.get_by_id', { task: id })).task;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('status transitions', () => {
+  test('created -> completed needs force (400/110); force works', async () => {
+    const id = await api.createTask('status one');
+    expect(await api.fails('tasks.completed', { task: id })).toEqual([400, 110]);
+    await api.ok('tasks.completed', { task: id, force: true });
+    const t = await get(id);
+    expect(t.status).toBe('completed');
+    expect(t.status_changed).not.toBeNull();
+    expect(t.completed).toBeDefined();
+  });
+
+  test('started stamps started and status_changed; same-state and stopped->completed are allowed', async () => {
+    const id = await api.createTask('status two');
+    const r = await api.ok('tasks.started', { task: id });
+    expect(r).toMatchObject({ updated: 1, started: 1 });
+    const t1 = await get(id);
+    expect(t1.status).toBe('in_progress');
+    expect(t1.started).toBe(t1.status_changed);
+    await sleep(5);
+    await api.ok('tasks.started', { task: id, force: true });
+    expect((await get(id)).started).toBe(t1.started);
+    await api.ok('tasks.stopped', { task: id, status_reason: 'user abort' });
+    const t2 = await get(id);
+    expect(t2).toMatchObject({ status: 'stopped', status_reason: 'user abort', status_message: '' });
+    await api.ok('tasks.completed', { task: id });
+    await api.ok('tasks.completed', { task: id });
+    await api.ok('tasks.failed', { task: id, force: true });
+    await api.ok('tasks.failed', { task: id });
+    expect((await get(id)).status).toBe('failed');
+  });
+
+  test('published allows nothing without force; reset of published needs force (400/113)', async () => {
+    const id = await api.createTask('status three');
+    await api.ok('tasks.started', { task: id });
+    await api.ok('tasks.stopped', { task: id });
+    await api.ok('tasks.publish', { task: id });
+    expect((await get(id)).status).toBe('published');
+    expect(await api.fails('tasks.started', { task: id })).toEqual([400, 110]);
+    expect(await api.fails('tasks.reset', { task: id })).toEqual([400, 113]);
+    await api.ok('tasks.reset', { task: id, force: true });
+    const t = await get(id);
+    expect(t.status).toBe('created');
+    expect(t.started).toBeUndefined();
+  });
+
+  test('edit needs force unless Draft; script merges, runtime is replaced', async () => {
+    const id = await api.createTask('edit task');
+    await api.ok('tasks.edit', { task: id, script: { entry_point: 'run.sh', binary: '/bin/bash' }, runtime: { a: '1' } });
+    await api.ok('tasks.started', { task: id });
+    expect(await api.fails('tasks.edit', { task: id, runtime: { b: '2' } })).toEqual([400, 110]);
+    const before = await get(id);
+    await sleep(5);
+    await api.ok('tasks.edit', { task: id, force: true, script: { version_num: 'abc' }, runtime: { b: '2' } });
+    const t = await get(id);
+    expect(t.script).toMatchObject({ entry_point: 'run.sh', binary: '/bin/bash', version_num: 'abc' });
+    expect(t.runtime).toEqual({ b: '2' });
+    expect(t.last_change > before.last_change).toBe(true);
+    expect(t.status_changed).toBe(before.status_changed);
+  });
+
+  test('ping moves last_update only', async () => {
+    const id = await api.createTask('ping task');
+    const before = await get(id);
+    await sleep(5);
+    expect(await api.ok('tasks.ping', { task: id })).toEqual({});
+    const t = await get(id);
+    expect(t.last_update > before.last_update).toBe(true);
+    expect(t.status_changed).toBeNull();
+  });
+});
+
+describe('queues', () => {
+  test('enqueue drops the development tag, records the queue; get_next_task pops; dequeue restores', async () => {
+    const id = await api.createTask('queued task', { system_tags: ['development'] });
+    const r = await api.ok('tasks.enqueue', { task: id, queue, verify_watched_queue: false });
+    expect(r).toMatchObject({ updated: 1, queued: 1 });
+    const t = await get(id);
+    expect(t.status).toBe('queued');
+    expect(t.system_tags).not.toContain('development');
+    expect(t.execution.queue).toBe(queue);
+    const q = (await api.ok('queues.get_by_id', { queue })).queue;
+    expect(q.entries.map((e: any) => e.task)).toContain(id);
+    expect(q.tags).toEqual([]);
+    const d = await api.ok('tasks.dequeue', { task: id });
+    expect(d.dequeued.removed).toBe(1);
+    expect((await get(id)).status).toBe('created');
+
+    await api.ok('tasks.enqueue', { task: id, queue });
+    const next = await api.ok('queues.get_next_task', { queue });
+    expect(next.entry.task).toBe(id);
+    expect(await api.ok('queues.get_next_task', { queue })).toEqual({});
+  });
+
+  test('unknown queue is 400/701; queues.get_by_id of a name is 400/701; get_default finds the default queue', async () => {
+    const id = await api.createTask('queue errors');
+    expect(await api.fails('tasks.enqueue', { task: id, queue: 'nope' })).toEqual([400, 701]);
+    expect(await api.fails('queues.get_by_id', { queue: 'services' })).toEqual([400, 701]);
+    const dflt = await api.ok('queues.get_default');
+    expect(dflt.name).toBe('default');
+    const { queues } = await api.ok('queues.get_all', { name: '^services$', only_fields: ['id'] });
+    expect(queues).toEqual([{ id: queue }]);
+  });
+
+  test('stop: a development task stops at once; a task with a live worker gets "stopping"', async () => {
+    const dev = await api.createTask('stop dev', { system_tags: ['development'] });
+    await api.ok('tasks.started', { task: dev });
+    await api.ok('tasks.stop', { task: dev });
+    expect((await get(dev)).status).toBe('stopped');
+
+    const remote = await api.createTask('stop remote');
+    await api.ok('tasks.enqueue', { task: remote, queue });
+    await api.ok('tasks.started', { task: remote, force: true });
+    await api.ok('workers.status_report', { worker: 'vm:0', task: remote, timestamp: Date.now(), machine_stats: null, tags: null });
+    await api.ok('tasks.stop', { task: remote });
+    const t = await get(remote);
+    expect(t).toMatchObject({ status: 'in_progress', status_message: 'stopping', last_worker: 'vm:0' });
+  });
+});
+
+describe('archive', () => {
+  test('archive adds the system tag, moves last_change, not status_changed; a queued task is dequeued', async () => {
+    const draft = await api.createTask('archive draft');
+    const before = await get(draft);
+    await sleep(5);
+    expect(await api.ok('tasks.archive', { tasks: [draft] })).toEqual({ archived: 1 });
+    const t = await get(draft);
+    expect(t.system_tags).toContain('archived');
+    expect(t.status_changed).toBeNull();
+    expect(t.last_change > before.last_change).toBe(true);
+
+    const queued = await api.createTask('archive queued');
+    await api.ok('tasks.enqueue', { task: queued, queue });
+    const r = await api.ok('tasks.archive_many', { ids: [queued, 'f'.repeat(32)] });
+    expect(r.succeeded).toEqual([{ id: queued, archived: true }]);
+    expect(r.failed[0]).toMatchObject({ id: 'f'.repeat(32), error: { codes: [400, 101] } });
+    const q = await get(queued);
+    expect(q.status).toBe('created');
+    expect(q.execution.queue).toBeUndefined();
+    const entries = (await api.ok('queues.get_by_id', { queue })).queue.entries;
+    expect(entries.map((e: any) => e.task)).not.toContain(queued);
+
+    const un = await api.ok('tasks.unarchive_many', { ids: [queued] });
+    expect(un.succeeded).toEqual([{ id: queued, unarchived: true }]);
+    expect((await get(queued)).system_tags).not.toContain('archived');
+  });
+});
+
+describe('delete rules', () => {
+  test('without force: Draft and archived tasks go, others are 400/123', async () => {
+    const draft = await api.createTask('delete draft');
+    expect((await api.ok('tasks.delete', { task: draft })).deleted).toBe(true);
+    expect(await api.fails('tasks.get_by_id', { task: draft })).toEqual([400, 101]);
+
+    const done = await api.createTask('delete completed');
+    await api.ok('tasks.completed', { task: done, force: true });
+    expect(await api.fails('tasks.delete', { task: done })).toEqual([400, 123]);
+    await api.ok('tasks.archive', { tasks: [done] });
+    expect((await api.ok('tasks.delete', { task: done })).deleted).toBe(true);
+
+    const running = await api.createTask('delete running');
+    await api.ok('tasks.started', { task: running });
+    expect(await api.fails('tasks.delete', { task: running })).toEqual([400, 123]);
+    expect((await api.ok('tasks.delete', { task: running, force: true })).deleted).toBe(true);
+  });
+
+  test('published children and published output models need force (400/123)', async () => {
+    const parent = await api.createTask('parent task');
+    const child = await api.createTask('child task', { parent });
+    await api.ok('tasks.completed', { task: child, force: true });
+    await api.ok('tasks.publish', { task: child });
+    expect(await api.fails('tasks.delete', { task: parent })).toEqual([400, 123]);
+    const r = await api.ok('tasks.delete', { task: parent, force: true });
+    expect(r.updated_children).toBe(1);
+    expect((await get(child)).parent).toBeNull();
+
+    const owner = await api.createTask('model owner');
+    const m = (await api.ok('models.create', { name: 'published model', uri: 'file:///tmp/m.bin', task: owner, ready: true })).id;
+    await api.ok('tasks.add_or_update_model', { task: owner, name: 'out', model: m, type: 'output' });
+    expect(await api.fails('tasks.delete', { task: owner })).toEqual([400, 123]);
+    const d = await api.ok('tasks.delete', { task: owner, force: true });
+    expect(d.updated_models).toBe(1);
+    expect((await api.ok('models.get_by_id', { model: m })).model.task).toBe(`__DELETED__${owner}`);
+  });
+
+  test('built-in example tasks are 403/21', async () => {
+    const ex = await api.createTask('example task', { system_tags: ['example'] });
+    expect(await api.fails('tasks.delete', { task: ex, force: true })).toEqual([403, 21]);
+    expect(await api.fails('tasks.edit', { task: ex, force: true, comment: 'x' })).toEqual([403, 21]);
+    expect(await api.fails('tasks.archive', { tasks: [ex] })).toEqual([403, 21]);
+    expect((await get(ex)).id).toBe(ex);
+  });
+
+  test('delete_output_models deletes unused drafts, detaches used ones, returns urls, dequeues, re-parents', async () => {
+    const victim = await api.createTask('victim task');
+    const user = await api.createTask('model user');
+    const unused = (await api.ok('models.create', { name: 'unused model', uri: 'http://files/a/unused.bin', task: victim })).id;
+    const used = (await api.ok('models.create', { name: 'used model', uri: 'http://files/a/used.bin', task: victim })).id;
+    await api.ok('tasks.add_or_update_model', { task: user, name: 'in', model: used, type: 'input' });
+    await api.ok('tasks.add_or_update_artifacts', {
+      task: victim,
+      artifacts: [
+        { key: 'b', type: 'dict', uri: 'http://files/a/b.json' },
+        { key: 'a', type: 'custom', uri: 's3://bucket/a.csv', mode: 'input' },
+      ],
+      force: true,
+    });
+    const t = await get(victim);
+    expect(t.execution.artifacts.map((a: any) => [a.key, a.mode])).toEqual([['a', 'input'], ['b', 'output']]);
+    await api.ok('tasks.enqueue', { task: victim, queue });
+    const child = await api.createTask('victim child', { parent: victim });
+
+    const r = await api.ok('tasks.delete', { task: victim, force: true, return_file_urls: true, delete_output_models: true });
+    expect(r).toMatchObject({
+      deleted: true,
+      updated_children: 1,
+      updated_models: 1,
+      deleted_models: 1,
+      events: { deleted: 0 },
+      urls: { model_urls: ['http://files/a/unused.bin'], event_urls: [], artifact_urls: ['http://files/a/b.json'] },
+    });
+    expect(await api.fails('models.get_by_id', { model: unused })).toEqual([400, 201]);
+    const usedModel = (await api.ok('models.get_by_id', { model: used })).model;
+    expect(usedModel.task).toBeUndefined();
+    expect((await get(child)).parent).toBeNull();
+    const entries = (await api.ok('queues.get_by_id', { queue })).queue.entries;
+    expect(entries.map((e: any) => e.task)).not.toContain(victim);
+  });
+
+  test('delete_many reports succeeded and failed per id', async () => {
+    const a = await api.createTask('many one');
+    const b = await api.createTask('many two');
+    await api.ok('tasks.started', { task: b });
+    const r = await api.ok('tasks.delete_many', { ids: [a, b] });
+    expect(r.succeeded).toHaveLength(1);
+    expect(r.succeeded[0]).toMatchObject({ id: a, deleted: true });
+    expect(r.failed).toHaveLength(1);
+    expect(r.failed[0]).toMatchObject({ id: b, error: { codes: [400, 123] } });
+    expect(typeof r.failed[0].error.msg).toBe('string');
+  });
+});
+
+describe('models', () => {
+  test('models.delete of a model used as input is 400/205 unless force', async () => {
+    const owner = await api.createTask('model owner two');
+    const user = await api.createTask('model user two');
+    const m = (await api.ok('models.create', { name: 'shared model', uri: 'file:///x/m.pt', task: owner })).id;
+    await api.ok('tasks.add_or_update_model', { task: user, name: 'in', model: m, type: 'input' });
+    expect(await api.fails('models.delete', { model: m })).toEqual([400, 205]);
+    const { tasks } = await api.ok('tasks.get_all', { 'models.input.model': [m], only_fields: ['id'] });
+    expect(tasks).toEqual([{ id: user }]);
+    expect(await api.ok('models.delete', { model: m, force: true })).toEqual({ deleted: true, url: 'file:///x/m.pt' });
+    expect((await get(user)).models.input).toEqual([{ name: 'in', model: `__DELETED__${m}` }]);
+    expect(await api.fails('models.delete', { model: m })).toEqual([400, 201]);
+  });
+
+  test('models.get_all filters by task and projects fields; delete_many shape', async () => {
+    const owner = await api.createTask('model owner three');
+    const m1 = (await api.ok('models.create', { name: 'model one', uri: 'file:///m1', task: owner })).id;
+    const m2 = (await api.ok('models.create', { name: 'model two', uri: 'file:///m2', task: owner, ready: true })).id;
+    const { models } = await api.ok('models.get_all', { task: [owner], only_fields: ['id', 'uri', 'ready', 'task'], order_by: ['name'] });
+    expect(models).toEqual([
+      { id: m1, uri: 'file:///m1', ready: false, task: owner },
+      { id: m2, uri: 'file:///m2', ready: true, task: owner },
+    ]);
+    const r = await api.ok('models.delete_many', { ids: [m1, m2, 'nope'] });
+    expect(r.succeeded.map((s: any) => s.id).sort()).toEqual([m1, m2].sort());
+    expect(r.failed[0]).toMatchObject({ id: 'nope', error: { codes: [400, 201] } });
+  });
+});
+
+describe('projects', () => {
+  test('create, duplicate 400/801, short 400/800, regex lookup, hidden only with search_hidden', async () => {
+    const id = (await api.ok('projects.create', { name: 'DevOps Services', description: '' })).id;
+    expect(await api.fails('projects.create', { name: 'DevOps Services' })).toEqual([400, 801]);
+    expect(await api.fails('projects.create', { name: 'ab' })).toEqual([400, 800]);
+    const { projects } = await api.ok('projects.get_all', { name: '^DevOps\\ Services$', only_fields: ['id'], search_hidden: true });
+    expect(projects).toEqual([{ id }]);
+    const hidden = (await api.ok('projects.create', { name: 'Hidden Stuff', system_tags: ['hidden'] })).id;
+    expect((await api.ok('projects.get_all', { name: 'Hidden' })).projects).toEqual([]);
+    expect((await api.ok('projects.get_all', { name: 'Hidden', search_hidden: true })).projects[0].id).toBe(hidden);
+    expect((await api.ok('projects.get_by_id', { project: id })).project.name).toBe('DevOps Services');
+    expect(await api.fails('tasks.create', { name: 'bad project', type: 'training', project: 'nope' })).toEqual([400, 401]);
+  });
+});
