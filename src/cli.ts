@@ -9,6 +9,7 @@ import { usageExit } from './commands/exit.js';
 import { runCommand } from './commands/run.js';
 import { planCommand } from './commands/plan.js';
 import { configCommand } from './commands/config.js';
+import { seedCommand } from './commands/seed.js';
 import { serverCommand } from './commands/server.js';
 
 const EPILOG = `Exit codes: 0 ok, 1 some deletions failed, 2 bad usage or configuration.
@@ -21,6 +22,7 @@ await yargs(hideBin(process.argv))
   .command(runCommand)
   .command(planCommand)
   .command(configCommand)
+  .command(seedCommand)
   .command(serverCommand)
   .demandCommand(1, 'Name a command; see --help.')
   .strict()

@@ -1,0 +1,89 @@
+/**
+ * `clearml-cleanup seed`: fills the configured ClearML server with a realistic, seeded data set
+ * (projects, tasks in every status, archived and not, files, models, debug images) to try a
+ * cleanup on. Meant for the embedded server or a throw-away test server, never production.
+ */
+import type { CommandModule } from 'yargs';
+import { ClearMLClient } from '../api/client.js';
+import { ConfigError } from '../config/errors.js';
+import { loadConfig } from '../config/load.js';
+import { formatSeedSummary, seedServer, type SeedOptions, type SeedPhase } from '../seed/index.js';
+import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE } from './exit.js';
+
+interface SeedArgs {
+  tasks: number;
+  seed: number;
+  artifacts?: number;
+  models?: number;
+  'debug-images'?: number;
+  'all-eligible': boolean;
+  json: boolean;
+}
+
+export interface SeedCommandIo {
+  out?: (text: string) => void;
+  err?: (text: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function runSeedCommand(args: SeedArgs, io: SeedCommandIo = {}): Promise<number> {
+  const out = io.out ?? ((t: string) => process.stdout.write(t));
+  const err = io.err ?? ((t: string) => process.stderr.write(t));
+  for (const [flag, v] of [['tasks', args.tasks], ['seed', args.seed], ['artifacts', args.artifacts], ['models', args.models], ['debug-images', args['debug-images']]] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 0)) {
+      err(`clearml-cleanup: --${flag} must be a whole number >= 0 (got ${v})\n`);
+      return EXIT_USAGE;
+    }
+  }
+  let client: ClearMLClient | undefined;
+  try {
+    const cfg = await loadConfig({ env: io.env });
+    client = new ClearMLClient({ api: cfg.api, retries: 3, backoffMaxMs: 5_000 });
+    const showProgress = !args.json && process.stderr.isTTY;
+    let lastPhase: SeedPhase | undefined;
+    const opts: SeedOptions = {
+      tasks: args.tasks,
+      seed: args.seed,
+      artifactsPerTask: args.artifacts,
+      modelsPerTask: args.models,
+      debugImagesPerTask: args['debug-images'],
+      allEligible: args['all-eligible'],
+      onWarning: (m) => err(`warning: ${m}\n`),
+      onProgress: showProgress
+        ? (phase, done, total) => {
+            if (phase !== lastPhase && lastPhase) err('\n');
+            lastPhase = phase;
+            err(`\r  ${phase}: ${done}/${total}`);
+          }
+        : undefined,
+    };
+    if (!args.json) out(`Seeding ${cfg.api.apiServer} (files ${cfg.api.filesServer}) with ${args.tasks} tasks...\n`);
+    const result = await seedServer(client, { apiUrl: cfg.api.apiServer, filesUrl: cfg.api.filesServer }, opts);
+    if (showProgress) err('\n');
+    out(args.json ? `${JSON.stringify(result.summary, null, 2)}\n` : `${formatSeedSummary(result.summary)}\n`);
+    return EXIT_OK;
+  } catch (e) {
+    const msg = (e as Error).message.replace(/\s*\n\s*/g, ' ');
+    err(`clearml-cleanup: seed failed: ${msg}\n`);
+    return e instanceof ConfigError ? EXIT_USAGE : EXIT_FAILURES;
+  } finally {
+    client?.close();
+  }
+}
+
+export const seedCommand: CommandModule<object, SeedArgs> = {
+  command: 'seed',
+  describe: 'Fill the configured (test!) ClearML server with a realistic seeded data set to try a cleanup on',
+  builder: (yargs) =>
+    yargs
+      .option('tasks', { type: 'number', default: 120, describe: 'how many tasks' })
+      .option('seed', { type: 'number', default: 1, describe: 'PRNG seed: same seed, same data set' })
+      .option('artifacts', { type: 'number', describe: 'uploaded artifacts per task (default: 1-4, varied)' })
+      .option('models', { type: 'number', describe: 'output models per task (default: 0-2, varied)' })
+      .option('debug-images', { type: 'number', describe: 'debug images per task (default: 3-25, some over 100)' })
+      .option('all-eligible', { type: 'boolean', default: false, describe: 'every task an old archived Draft (benchmark data set)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' }),
+  handler: async (argv) => {
+    process.exitCode = await runSeedCommand(argv);
+  },
+};
