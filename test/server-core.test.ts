@@ -1,4 +1,22 @@
+import http from 'node:http';
 import { Api, login, rawCall } from './support/embedded-api.js';
+
+/** The SDK and agent send GET requests with a JSON body, which fetch cannot do. */
+function getWithBody(url: string, token: string, body: string): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method: 'GET',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 let api: Api;
 beforeAll(async () => {
@@ -39,6 +57,17 @@ describe('envelope and routing', () => {
     });
     expect(a.status).toBe(200);
     expect(a.body.data.task.id).toBe(id);
+  });
+
+  test('GET with a JSON body (as the SDK sends), extra keys such as "method" and nulls ignored', async () => {
+    const id = await api.createTask('get body task');
+    const a = await getWithBody(
+      `${api.server.apiUrl}/v2.23/tasks.get_all`,
+      api.token,
+      JSON.stringify({ id: [id], only_fields: ['status', 'status_message', 'id'], search_hidden: false, method: 'get', parent: null }),
+    );
+    expect(a.status).toBe(200);
+    expect(a.body.data.tasks).toEqual([{ id, status: 'created', status_message: '' }]);
   });
 
   test('unknown endpoint and unknown action are 404 in the envelope', async () => {

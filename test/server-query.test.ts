@@ -69,6 +69,7 @@ describe('tasks.get_all filters', () => {
     expect(await names({ name: 'alpha' })).toEqual(['alpha one', 'alpha two']);
     expect(await names({ name: '^alpha\\ one$' })).toEqual(['alpha one']);
     expect(await api.fails('tasks.get_all', { name: '(' })).toEqual([400, 12]);
+    expect(await names({ _any_: { pattern: 'three|four', fields: ['name', 'comment'] } })).toEqual(['beta three']);
   });
 
   test('status, type, id lists; include_subprojects', async () => {

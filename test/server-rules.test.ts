@@ -132,6 +132,71 @@ describe('queues', () => {
   });
 });
 
+describe('agent flow', () => {
+  test('dequeue {new_status: in_progress}: updated 1 for queued or running tasks, 0 for a Draft', async () => {
+    const draft = await api.createTask('agent draft');
+    expect((await api.ok('tasks.dequeue', { task: draft, new_status: 'in_progress' })).updated).toBe(0);
+    expect((await get(draft)).status).toBe('created');
+
+    const id = await api.createTask('agent queued');
+    const own = (await api.ok('queues.create', { name: 'agent queue' })).id;
+    await api.ok('tasks.enqueue', { task: id, queue: own });
+    expect((await api.ok('queues.get_next_task', { queue: own })).entry.task).toBe(id);
+    expect((await get(id)).status).toBe('queued');
+    expect((await api.ok('tasks.dequeue', { task: id, new_status: 'in_progress' })).updated).toBe(1);
+    await api.ok('tasks.started', { task: id, status_reason: 'starting execution soon', status_message: '', force: true });
+    expect((await api.ok('tasks.dequeue', { task: id, new_status: 'in_progress' })).updated).toBe(1);
+    const t = await get(id);
+    expect(t.status).toBe('in_progress');
+    expect(t.execution.queue).toBeUndefined();
+  });
+
+  test('workers register, report (task last_worker and last_update), list and unregister', async () => {
+    const id = await api.createTask('agent worker task');
+    await api.ok('workers.register', { worker: 'vm:cpu:0', queues: [queue] });
+    await api.ok('workers.status_report', { worker: 'vm:cpu:0', task: id, queue, queues: [queue], is_daemon: true, timestamp: Date.now() });
+    const { workers } = await api.ok('workers.get_all', {});
+    expect(workers.find((w: any) => w.id === 'vm:cpu:0')).toMatchObject({ queues: [queue], task: { id } });
+    expect((await get(id)).last_worker).toBe('vm:cpu:0');
+    await api.ok('workers.unregister', { worker: 'vm:cpu:0', queues: [] });
+    expect((await api.ok('workers.get_all', {})).workers.map((w: any) => w.id)).not.toContain('vm:cpu:0');
+    expect(await api.fails('workers.set_runtime_properties', { worker: 'vm:cpu:0' })).toEqual([404, 0]);
+  });
+
+  test('hyperparameters, configuration and requirements round-trip as strings', async () => {
+    const id = await api.createTask('params task');
+    await api.ok('tasks.edit_hyper_params', {
+      task: id,
+      hyperparams: [
+        { section: 'General', name: 'delete_threshold_days', value: '30.0', type: 'float', description: '' },
+        { section: 'General', name: 'run_as_service', value: 'True', type: 'bool' },
+      ],
+    });
+    const p = await api.ok('tasks.get_hyper_params', { tasks: [id] });
+    expect(p.params[0].hyperparams).toHaveLength(2);
+    expect((await get(id)).hyperparams.General.delete_threshold_days).toEqual({
+      section: 'General', name: 'delete_threshold_days', value: '30.0', type: 'float', description: '',
+    });
+    expect((await api.ok('tasks.delete_hyper_params', { task: id, hyperparams: [{ section: 'General', name: 'run_as_service' }] })).deleted).toBe(1);
+    await api.ok('tasks.edit_configuration', { task: id, configuration: [{ name: 'cfg', value: 'a: 1', type: 'hocon' }] });
+    const c = await api.ok('tasks.get_configurations', { tasks: [id] });
+    expect(c.configurations[0].configuration).toEqual([{ name: 'cfg', value: 'a: 1', type: 'hocon', description: '' }]);
+    await api.ok('tasks.set_requirements', { task: id, requirements: { pip: 'clearml == 2.1.7\n' } });
+    expect((await get(id)).script.requirements).toEqual({ pip: 'clearml == 2.1.7\n' });
+    await api.ok('tasks.started', { task: id });
+    expect(await api.fails('tasks.edit_hyper_params', { task: id, hyperparams: [] })).toEqual([400, 110]);
+  });
+
+  test('clone copies the definition into a new Draft with the source as parent', async () => {
+    const src = await api.createTask('clone source', { system_tags: ['archived'] });
+    await api.ok('tasks.edit', { task: src, script: { entry_point: 'x.sh' }, hyperparams: { General: {} } });
+    const { id } = await api.ok('tasks.clone', { task: src, new_task_name: 'clone copy' });
+    const t = await get(id);
+    expect(t).toMatchObject({ name: 'clone copy', status: 'created', parent: src, status_changed: null, script: { entry_point: 'x.sh' } });
+    expect(t.system_tags).not.toContain('archived');
+  });
+});
+
 describe('archive', () => {
   test('archive adds the system tag, moves last_change, not status_changed; a queued task is dequeued', async () => {
     const draft = await api.createTask('archive draft');

@@ -103,3 +103,12 @@ export function datePredicate(field: string, value: unknown): Predicate | undefi
     );
   };
 }
+
+/** `_any_` / `_all_`: {pattern, fields[]}: the regex must match in any (all) of the fields. */
+export function patternPredicate(spec: unknown, mode: 'any' | 'all'): Predicate | undefined {
+  if (!spec || typeof spec !== 'object') return undefined;
+  const { pattern, fields } = spec as { pattern?: unknown; fields?: unknown };
+  if (typeof pattern !== 'string' || !pattern || !Array.isArray(fields) || !fields.length) return undefined;
+  const preds = fields.filter((f): f is string => typeof f === 'string').map((f) => regexPredicate(f, pattern)!);
+  return mode === 'any' ? (doc) => preds.some((p) => p(doc)) : (doc) => preds.every((p) => p(doc));
+}

@@ -1,5 +1,5 @@
 import { ApiFault } from '../api/fault.js';
-import { datePredicate, inListPredicate, regexPredicate, tagsPredicate, type Predicate } from './filters.js';
+import { datePredicate, inListPredicate, patternPredicate, regexPredicate, tagsPredicate, type Predicate } from './filters.js';
 import { project, valueAt } from './paths.js';
 
 export const MAX_PAGE_SIZE = 500;
@@ -23,6 +23,8 @@ export function buildPredicates(body: Record<string, any>, spec: QuerySpec): Pre
   const preds: Predicate[] = [];
   const add = (p: Predicate | undefined) => p && preds.push(p);
   add(regexPredicate('name', body.name));
+  add(patternPredicate(body._any_, 'any'));
+  add(patternPredicate(body._all_, 'all'));
   add(tagsPredicate('system_tags', body.system_tags));
   add(tagsPredicate('tags', body.tags));
   for (const f of spec.listFields) if (body[f] !== undefined && body[f] !== null) add(inListPredicate(f, body[f]));

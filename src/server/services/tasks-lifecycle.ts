@@ -76,7 +76,8 @@ export function tasksLifecycle(state: EmbeddedState): Service {
   const dequeue = (req: CallRequest, body: Record<string, any>) => {
     const t = loadTask(state, body.task);
     assertWritable(t);
-    if (t.status !== 'queued' && !(t.status === 'in_progress' && t.execution?.queue)) {
+    // the agent sends {new_status: "in_progress"} and only calls tasks.started when updated >= 1
+    if (t.status !== 'queued' && t.status !== 'in_progress') {
       if (body.new_status === undefined) {
         throw new ApiFault(400, 703, 'Invalid queue or task not queued', { task: t.id, status: t.status });
       }

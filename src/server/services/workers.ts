@@ -3,6 +3,8 @@ import type { EmbeddedState } from '../state.js';
 import type { Worker } from '../store/stores.js';
 import { stringList } from './common.js';
 
+const DEFAULT_TIMEOUT_SEC = 600;
+
 /** Workers: register/status_report keep a record; a report on a task refreshes its last_update. */
 export function createWorkersService(state: EmbeddedState): Service {
   const store = state.stores.workers;
@@ -16,6 +18,8 @@ export function createWorkersService(state: EmbeddedState): Service {
     w.last_activity_time = now;
     if (req.body.queues !== undefined) w.queues = stringList(req.body.queues);
     if (req.body.tags !== undefined) w.tags = stringList(req.body.tags);
+    const timeout = Number(req.body.timeout);
+    if (Number.isFinite(timeout) && timeout > 0) w.timeout = timeout;
     return w;
   };
 
@@ -42,7 +46,16 @@ export function createWorkersService(state: EmbeddedState): Service {
       }
       return {};
     },
-    get_all: () => ({ workers: [...store.values()].map((w) => structuredClone(w)) }),
+    // a worker that stopped reporting disappears after its timeout (600 s by default), like the real server
+    get_all: (req) => {
+      const now = state.now().getTime();
+      const lastSeen = Number(req.body.last_seen);
+      const alive = [...store.values()].filter((w) => {
+        const limit = (Number.isFinite(lastSeen) && lastSeen > 0 ? lastSeen : Number(w.timeout) || DEFAULT_TIMEOUT_SEC) * 1000;
+        return now - Date.parse(w.last_activity_time) <= limit;
+      });
+      return { workers: alive.map((w) => structuredClone(w)) };
+    },
     get_activity_report: () => ({ total: [], active: [] }),
   };
 }
