@@ -160,7 +160,7 @@ describe('paging while deleting', () => {
     const seen: string[] = [];
     let snapshot = -1;
     const query = { system_tags: ['archived'], name: '^page-', order_by: ['-last_update'], only_fields: ['id', 'name', 'system_tags'] };
-    for await (const page of iterateTaskPages(c, query, { pageSize: 100, onSnapshot: (n) => (snapshot = n) })) {
+    for await (const page of iterateTaskPages(c, query, { pageSize: 100, onSnapshot: (n) => { snapshot = n; } })) {
       expect(page.length).toBeLessThanOrEqual(100);
       for (const t of page) expect(t.system_tags).toContain('archived');
       seen.push(...page.map((t) => t.id));
@@ -194,13 +194,14 @@ describe('paging while deleting', () => {
     const restored = ids[17];
     const seen: string[] = [];
     const query = { system_tags: ['archived'], name: '^unarch-', only_fields: ['id'] };
-    for await (const t of iterateTasks(c, query, {
-      pageSize: 10,
-      onSnapshot: () => void 0,
-    })) {
-      if (seen.length === 0) await c.call('tasks.update', { task: restored, system_tags: [] });
-      seen.push(t.id);
-    }
+    let snapshot = 0;
+    // Un-archived between the id snapshot and the fetch of its page: like a user restoring it mid-pass.
+    const onSnapshot = async (n: number) => {
+      snapshot = n;
+      await c.call('tasks.update', { task: restored, system_tags: [] });
+    };
+    for await (const t of iterateTasks(c, query, { pageSize: 10, onSnapshot })) seen.push(t.id);
+    expect(snapshot).toBe(30);
     expect(seen).toHaveLength(29);
     expect(seen).not.toContain(restored);
   });

@@ -30,8 +30,8 @@ export const MAX_PAGE_SIZE = 500;
 export interface SnapshotPagingOptions {
   /** entities per yielded page, at most 500 (default 500) */
   pageSize?: number;
-  /** told how many ids the snapshot holds, before the first page is fetched */
-  onSnapshot?: (count: number) => void;
+  /** told how many ids the snapshot holds, before the first page is fetched (awaited) */
+  onSnapshot?: (count: number) => void | Promise<void>;
 }
 
 /** Keys that drive paging; the helper sets them itself. */
@@ -50,7 +50,7 @@ export async function* iterateSnapshotPages<E extends { id: string }>(
   for (const [k, v] of Object.entries(query)) if (!PAGING_KEYS.includes(k)) filters[k] = v;
 
   const ids = await snapshotIds(list, filters);
-  opts.onSnapshot?.(ids.length);
+  await opts.onSnapshot?.(ids.length);
 
   const { order_by: _order, ...refetchFilters } = filters;
   for (let i = 0; i < ids.length; i += pageSize) {
