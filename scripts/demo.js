@@ -1,0 +1,219 @@
+#!/usr/bin/env node
+/**
+ * The whole story in under a minute, on this machine only (run `npm run build` first, or `npm run demo`):
+ *   1. starts the embedded ClearML server (API + file server) on free ports, data in a temp dir;
+ *   2. seeds it with a realistic mix (DEMO_TASKS, default 120; DEMO_SEED, default 1);
+ *   3. runs ONE cleanup pass through the real CLI, as a user would:
+ *      `clearml-cleanup run --once --run-as-service false --force-delete` with CLEARML_* env;
+ *   4. shows what is left and checks it: eligible tasks gone, everything else kept, files of deleted
+ *      tasks gone except those a kept model still points to.
+ * Exit code: 0 when the pass succeeded and every check holds, 1 otherwise.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+if (!existsSync(path.join(dist, 'cli.js'))) {
+  process.stderr.write('demo: dist/ is missing; run `npm run build` first (or `npm run demo`, which builds)\n');
+  process.exit(2);
+}
+const { startServer } = await import(path.join(dist, 'server/index.js'));
+const { ClearMLClient } = await import(path.join(dist, 'api/client.js'));
+const { seedServer, formatSeedSummary, formatBytes } = await import(path.join(dist, 'seed/index.js'));
+
+const TASKS = intFromEnv('DEMO_TASKS', 120);
+const SEED = intFromEnv('DEMO_SEED', 1);
+const THRESHOLD_DAYS = 30;
+
+function intFromEnv(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    process.stderr.write(`demo: ${name} must be a whole number >= 1 (got ${raw})\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const say = (s = '') => process.stdout.write(`${s}\n`);
+const heading = (s) => say(`\n== ${s} ${'='.repeat(Math.max(0, 70 - s.length))}`);
+
+const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'clearml-cleanup-demo-'));
+const dataDir = path.join(tmp, 'server');
+const stateDir = path.join(tmp, 'state');
+const home = path.join(tmp, 'home');
+await fsp.mkdir(home, { recursive: true });
+
+let server;
+let client;
+let child;
+const stop = async () => {
+  if (child && child.exitCode === null) child.kill('SIGTERM');
+  client?.close();
+  await server?.close();
+  await fsp.rm(tmp, { recursive: true, force: true });
+};
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    stop().finally(() => process.exit(130));
+  });
+}
+
+let exitCode = 1;
+try {
+  const t0 = Date.now();
+  heading('1. Embedded ClearML server');
+  server = await startServer({ port: 0, filesPort: 0, dataDir });
+  say(`API server  ${server.apiUrl}`);
+  say(`file server ${server.filesUrl}`);
+  say(`data        ${dataDir}`);
+
+  heading(`2. Seeding ${TASKS} tasks (seed ${SEED})`);
+  client = new ClearMLClient({ api: { apiServer: server.apiUrl, accessKey: server.accessKey, secretKey: server.secretKey } });
+  const seeded = await seedServer(
+    client,
+    { apiUrl: server.apiUrl, filesUrl: server.filesUrl },
+    { tasks: TASKS, seed: SEED, thresholdDays: THRESHOLD_DAYS, onWarning: (m) => say(`warning: ${m}`) },
+  );
+  say(formatSeedSummary(seeded.summary));
+  const eligible = seeded.tasks.filter((t) => t.eligible);
+  const kept = seeded.tasks.filter((t) => !t.eligible);
+  say('');
+  say(`A correct cleanup (threshold ${THRESHOLD_DAYS} days, --force-delete) deletes ${eligible.length} tasks and keeps ${kept.length}:`);
+  say(`  keeps ${seeded.summary.archivedRecent} archived but recent, ${kept.filter((t) => !t.archived).length} not archived` +
+    ` (${seeded.summary.oldNotArchived} of them old)`);
+  const protectedUris = protectedFiles(seeded);
+  say(`  keeps ${protectedUris.size} model file(s) of deleted tasks that a kept model still uses or shares,`);
+  say(`  and never touches ${seeded.summary.foreignArtifacts} artifact URL(s) on a foreign host.`);
+
+  heading('3. One cleanup pass through the CLI');
+  const argv = ['run', '--once', '--run-as-service', 'false', '--force-delete', '--delete-threshold-days', String(THRESHOLD_DAYS),
+    '--state-dir', stateDir, '--pacing-ms', '0'];
+  say(`$ clearml-cleanup ${argv.join(' ')}`);
+  const runCode = await runCli(argv, {
+    CLEARML_API_HOST: server.apiUrl,
+    CLEARML_WEB_HOST: server.apiUrl,
+    CLEARML_FILES_HOST: server.filesUrl,
+    CLEARML_API_ACCESS_KEY: server.accessKey,
+    CLEARML_API_SECRET_KEY: server.secretKey,
+  });
+  say(`(exit code ${runCode})`);
+
+  heading('4. What is left');
+  const left = await remainingTasks(client, seeded.tasks.map((t) => t.id));
+  const byStatus = {};
+  for (const t of left.values()) {
+    const k = `${t.status}${t.system_tags?.includes('archived') ? ' (archived)' : ''}`;
+    byStatus[k] = (byStatus[k] ?? 0) + 1;
+  }
+  say(`tasks remaining: ${left.size} of ${seeded.tasks.length}`);
+  for (const [k, v] of Object.entries(byStatus).sort()) say(`  ${k.padEnd(24)} ${v}`);
+  const onDisk = await filesOnDisk(path.join(dataDir, 'files'));
+  const seededPaths = new Set(seeded.files.map((f) => f.path));
+  const bytes = [...onDisk.values()].reduce((a, b) => a + b, 0);
+  say(`files on the file server: ${onDisk.size} (${formatBytes(bytes)}), of ${seeded.files.length} seeded` +
+    ` (${formatBytes(seeded.summary.bytesUploaded)})`);
+
+  heading('Checks');
+  const checks = [];
+  const check = (ok, text) => {
+    checks.push(ok);
+    say(`${ok ? '  ok  ' : '  FAIL'} ${text}`);
+  };
+  const deletedTasks = eligible.filter((t) => !left.has(t.id)).length;
+  check(runCode === 0, 'the cleanup pass exited 0');
+  check(deletedTasks === eligible.length, `eligible tasks deleted: ${deletedTasks} of ${eligible.length}`);
+  const keptPresent = kept.filter((t) => left.has(t.id)).length;
+  check(keptPresent === kept.length, `other tasks kept: ${keptPresent} of ${kept.length}`);
+  const deletedIds = new Set(eligible.map((t) => t.id));
+  const shouldGo = seeded.files.filter((f) => deletedIds.has(f.taskId) && !protectedUris.has(f.url));
+  const gone = shouldGo.filter((f) => !onDisk.has(f.path)).length;
+  check(gone === shouldGo.length, `files of deleted tasks removed: ${gone} of ${shouldGo.length}`);
+  const mustStay = seeded.files.filter((f) => !deletedIds.has(f.taskId) || protectedUris.has(f.url));
+  const stayed = mustStay.filter((f) => onDisk.has(f.path)).length;
+  check(stayed === mustStay.length, `files still referenced kept: ${stayed} of ${mustStay.length}` +
+    ` (${[...protectedUris].filter((u) => seeded.files.some((f) => f.url === u && onDisk.has(f.path))).length} shared/in-use model files)`);
+  const stray = [...onDisk.keys()].filter((p) => !seededPaths.has(p)).length;
+  check(stray === 0, `no unexpected files on the file server (${stray})`);
+  say(`\ndone in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  exitCode = checks.every(Boolean) ? 0 : 1;
+} catch (e) {
+  process.stderr.write(`demo failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  exitCode = 1;
+} finally {
+  await stop();
+}
+process.exit(exitCode);
+
+/** URIs of models of deleted tasks that must survive: used as input by a kept task, or shared with a kept model. */
+function protectedFiles(seeded) {
+  const eligibleIds = new Set(seeded.tasks.filter((t) => t.eligible).map((t) => t.id));
+  const uris = new Set();
+  for (const m of seeded.models) {
+    if (!eligibleIds.has(m.taskId)) continue;
+    const usedByKept = m.usedBy.some((id) => !eligibleIds.has(id));
+    const sharedWithKept = seeded.models.some((o) => o.uri === m.uri && o.id !== m.id && !eligibleIds.has(o.taskId));
+    if (usedByKept || sharedWithKept) uris.add(m.uri);
+  }
+  return uris;
+}
+
+function runCli(args, env) {
+  return new Promise((resolve, reject) => {
+    const childEnv = { ...process.env, ...env, HOME: home };
+    delete childEnv.CLEARML_CONFIG_FILE;
+    delete childEnv.CLEARML_TASK_ID;
+    delete childEnv.CLEARML_AUTH_TOKEN;
+    child = spawn(process.execPath, [path.join(dist, 'cli.js'), ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const indent = (stream, out) => {
+      let rest = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk) => {
+        const lines = (rest + chunk).split('\n');
+        rest = lines.pop() ?? '';
+        for (const l of lines) out.write(`  | ${l}\n`);
+      });
+      stream.on('end', () => rest && out.write(`  | ${rest}\n`));
+    };
+    indent(child.stdout, process.stdout);
+    indent(child.stderr, process.stdout);
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+async function remainingTasks(api, ids) {
+  const left = new Map();
+  for (let i = 0; i < ids.length; i += 500) {
+    const res = await api.call('tasks.get_all', {
+      id: ids.slice(i, i + 500), only_fields: ['id', 'status', 'system_tags'], page_size: 500, search_hidden: true,
+    });
+    for (const t of res.tasks ?? []) left.set(t.id, t);
+  }
+  return left;
+}
+
+/** relative path -> size, for every file under the file server's storage root */
+async function filesOnDisk(dir) {
+  const out = new Map();
+  const walk = async (d) => {
+    let entries;
+    try {
+      entries = await fsp.readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const full = path.join(d, e.name);
+      if (e.isDirectory()) await walk(full);
+      else if (e.isFile()) out.set(path.relative(dir, full).split(path.sep).join('/'), (await fsp.stat(full)).size);
+    }
+  };
+  await walk(dir);
+  return out;
+}
