@@ -23,7 +23,7 @@ afterAll(() => {
 
 test('the demo seeds, runs one cleanup pass through the CLI, and its checks hold', async () => {
   expect(existsSync(path.join(root, 'dist', 'cli.js'))).toBe(true);
-  const env = { ...process.env, DEMO_TASKS: '30', DEMO_SEED: '5' };
+  const env: NodeJS.ProcessEnv = { ...process.env, DEMO_TASKS: '30', DEMO_SEED: '5' };
   delete env.NODE_OPTIONS;
   child = spawn(process.execPath, [path.join(root, 'scripts', 'demo.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
