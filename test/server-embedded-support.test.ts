@@ -2,7 +2,7 @@ import http from 'node:http';
 import { startServer } from '../src/server/index.js';
 import { Api, login } from './support/embedded-api.js';
 
-const counters = async (url: string) => (await fetch(`${url}/_embedded/counters`)).json();
+const counters = async (url: string): Promise<any> => (await fetch(`${url}/_embedded/counters`)).json();
 
 describe('counters and backdate', () => {
   let api: Api;

@@ -89,7 +89,7 @@ test('data and generated credentials survive a clean restart', async () => {
       body: JSON.stringify({ task: id }),
     });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body: any = await res.json();
     expect(body.data.task).toMatchObject({ id, name: 'persisted task', project, system_tags: ['archived'] });
   } finally {
     await second.close();
@@ -113,7 +113,7 @@ test('kill -9 right after answered writes loses nothing', async () => {
   const started = await startChild(build, dataDir);
   child = started.child;
   const basic = Buffer.from(`${started.info.accessKey}:${started.info.secretKey}`).toString('base64');
-  const token = (await (await fetch(`${started.info.apiUrl}/auth.login`, { headers: { Authorization: `Basic ${basic}` } })).json()).data.token;
+  const token = ((await (await fetch(`${started.info.apiUrl}/auth.login`, { headers: { Authorization: `Basic ${basic}` } })).json()) as any).data.token;
   const call = async (endpoint: string, body: Record<string, unknown>) => {
     const res = await fetch(`${started.info.apiUrl}/v2.23/${endpoint}`, {
       method: 'POST',
@@ -121,7 +121,7 @@ test('kill -9 right after answered writes loses nothing', async () => {
       body: JSON.stringify(body),
     });
     expect(res.status).toBe(200);
-    return (await res.json()).data;
+    return ((await res.json()) as any).data;
   };
   const created: string[] = [];
   for (let i = 0; i < 50; i++) created.push((await call('tasks.create', { name: `durable ${i}`, type: 'training' })).id);

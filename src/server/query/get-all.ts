@@ -48,13 +48,17 @@ export function sortDocs<T>(docs: T[], orderBy: unknown): T[] {
     .filter((k): k is string => typeof k === 'string' && k.length > 0)
     .map((k) => (k.startsWith('-') ? { path: k.slice(1), dir: -1 } : { path: k.replace(/^\+/, ''), dir: 1 }));
   if (!keys.length) return docs;
-  return docs.sort((a, b) => {
-    for (const k of keys) {
-      const c = compare(valueAt(a, k.path), valueAt(b, k.path));
-      if (c) return c * k.dir;
+  // keys computed once per document, not once per comparison
+  const rows = docs.map((doc, i) => ({ doc, i, vals: keys.map((k) => valueAt(doc, k.path)) }));
+  rows.sort((a, b) => {
+    for (let j = 0; j < keys.length; j++) {
+      const c = compare(a.vals[j], b.vals[j]);
+      if (c) return c * keys[j].dir;
     }
-    return 0;
+    return a.i - b.i;
   });
+  for (let i = 0; i < rows.length; i++) docs[i] = rows[i].doc;
+  return docs;
 }
 
 /** Scroll ids are self-contained offsets (the real server keeps an offset too, so rows can be skipped). */
