@@ -187,9 +187,27 @@ function mixedTask(rng: Prng, i: number, opts: SeedOptions, threshold: number, f
   };
 }
 
-/** At least one eligible and one kept task with more than 100 debug images, when counts are not fixed. */
+/**
+ * Small seeds still hold every case a cleanup must get right: an archived Draft never started
+ * (no status_changed), an archived recent task, an old unarchived one, and (when counts are not
+ * fixed) an eligible and a kept task with more than 100 debug images.
+ */
 function ensureCoverage(plans: TaskPlan[], threshold: number): void {
   const regular = plans.filter((p) => !p.isDataset);
+  const draft = regular.find((p) => p.status === 'created');
+  if (draft && !regular.some((p) => p.status === 'created' && isEligible(p, threshold))) {
+    draft.archived = true;
+    draft.ageDays = threshold + 45;
+  }
+  const archivable = (p: TaskPlan) => p !== draft && p.status !== 'queued' && p.status !== 'in_progress';
+  if (!regular.some((p) => p.archived && !isEligible(p, threshold))) {
+    const p = regular.find((x) => archivable(x) && !x.archived);
+    if (p) Object.assign(p, { archived: true, ageDays: 5 });
+  }
+  if (!regular.some((p) => !p.archived && p.ageDays >= threshold)) {
+    const p = regular.find((x) => !x.archived);
+    if (p) p.ageDays = threshold + 60;
+  }
   const eligible = regular.filter((p) => isEligible(p, threshold));
   const kept = regular.filter((p) => !isEligible(p, threshold));
   for (const group of [eligible, kept]) {
