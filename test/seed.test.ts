@@ -6,6 +6,7 @@ import { ClearMLClient } from '../src/api/client.js';
 import { seedServer, formatSeedSummary, type SeedResult } from '../src/seed/index.js';
 import { buildPlan } from '../src/seed/plan.js';
 import { backdateTasks } from '../src/seed/backdate.js';
+import { runSeedCommand } from '../src/commands/seed.js';
 import type { Artifact, Model, Task, TaskEvent } from '../src/types/clearml.js';
 
 type Server = Awaited<ReturnType<typeof startServer>>;
@@ -169,18 +170,65 @@ test('allEligible: a uniform data set of old archived Drafts', async () => {
   expect(r.summary.foreignArtifacts + r.summary.modelsInUse + r.summary.sharedModelFiles).toBe(0);
 });
 
-test('a server without /_embedded/backdate: skipped, not failed', async () => {
+test('a server without /_embedded/backdate: skipped, not failed; unknown ids on the embedded one: an error', async () => {
+  const answers = [
+    { status: 404, body: { meta: { result_code: 404, result_msg: 'Unable to resolve endpoint' }, data: {} } },
+    { status: 400, body: { meta: { result_code: 400, result_subcode: 0, result_msg: 'Invalid request path' }, data: {} } },
+    { status: 404, body: '<html><body>Not Found</body></html>' },
+  ];
+  let next = 0;
   const plain = http.createServer((req, res) => {
-    res.writeHead(404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ meta: { result_code: 404, result_msg: 'Unable to resolve endpoint' }, data: {} }));
+    const a = answers[next++ % answers.length];
+    res.writeHead(a.status, { 'content-type': typeof a.body === 'string' ? 'text/html' : 'application/json' });
+    res.end(typeof a.body === 'string' ? a.body : JSON.stringify(a.body));
   });
   await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
   try {
     const url = `http://127.0.0.1:${(plain.address() as AddressInfo).port}`;
-    const outcome = await backdateTasks(url, 'token', new Map([[40, { tasks: ['a'], models: [] }]]));
-    expect(outcome.supported).toBe(false);
+    for (let i = 0; i < answers.length; i++) {
+      const outcome = await backdateTasks(url, 'token', new Map([[40, { tasks: ['a'], models: [] }]]));
+      expect(outcome.supported).toBe(false);
+    }
   } finally {
     plain.closeAllConnections();
     await new Promise((r) => plain.close(r));
   }
+  await expect(
+    backdateTasks(server.apiUrl, await client.getToken(), new Map([[40, { tasks: ['no-such-task'], models: [] }]])),
+  ).rejects.toThrow(/404/);
+});
+
+describe('seed command', () => {
+  const env = (apiHost: string, filesHost: string): NodeJS.ProcessEnv => ({
+    CLEARML_API_HOST: apiHost, CLEARML_WEB_HOST: apiHost, CLEARML_FILES_HOST: filesHost,
+    CLEARML_API_ACCESS_KEY: server.accessKey, CLEARML_API_SECRET_KEY: server.secretKey,
+  });
+
+  test('seeds the configured server and prints the summary as JSON', async () => {
+    let out = '';
+    let err = '';
+    const code = await runSeedCommand(
+      { tasks: 5, seed: 3, 'all-eligible': false, json: true },
+      { env: env(server.apiUrl, server.filesUrl), out: (t) => (out += t), err: (t) => (err += t) },
+    );
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const summary = JSON.parse(out);
+    expect(summary.tasks).toBe(5);
+    expect(summary.filesUploaded).toBeGreaterThan(0);
+  });
+
+  test('refuses a server that is not local without --yes, and bad numbers', async () => {
+    let err = '';
+    const code = await runSeedCommand(
+      { tasks: 5, seed: 1, 'all-eligible': false, json: false },
+      { env: env('https://api.clearml.example.com', 'https://files.clearml.example.com'), out: () => {}, err: (t) => (err += t) },
+    );
+    expect(code).toBe(2);
+    expect(err).toMatch(/^clearml-cleanup: refusing to seed https:\/\/api\.clearml\.example\.com: it is not a local server/);
+    expect(err.trim().split('\n')).toHaveLength(1);
+    err = '';
+    expect(await runSeedCommand({ tasks: 2.5, seed: 1, 'all-eligible': false, json: false }, { env: {}, err: (t) => (err += t) })).toBe(2);
+    expect(err).toContain('--tasks must be a whole number');
+  });
 });

@@ -18,6 +18,17 @@ interface SeedArgs {
   'debug-images'?: number;
   'all-eligible': boolean;
   json: boolean;
+  yes?: boolean;
+}
+
+/** Seeding writes hundreds of tasks and files: only a local server goes without --yes. */
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  } catch {
+    return false;
+  }
 }
 
 export interface SeedCommandIo {
@@ -38,9 +49,18 @@ export async function runSeedCommand(args: SeedArgs, io: SeedCommandIo = {}): Pr
   let client: ClearMLClient | undefined;
   try {
     const cfg = await loadConfig({ env: io.env });
+    if (!isLoopbackUrl(cfg.api.apiServer) && !args.yes) {
+      err(
+        `clearml-cleanup: refusing to seed ${cfg.api.apiServer}: it is not a local server. Seeding adds ${args.tasks} tasks ` +
+          'with files to it; pass --yes if this is a throw-away test server.\n',
+      );
+      return EXIT_USAGE;
+    }
     client = new ClearMLClient({ api: cfg.api, retries: 3, backoffMaxMs: 5_000 });
     const showProgress = !args.json && process.stderr.isTTY;
-    let lastPhase: SeedPhase | undefined;
+    // one status line, rewritten at most every 100 ms: phases overlap (files upload while tasks are created)
+    const phases = new Map<SeedPhase, string>();
+    let lastDraw = 0;
     const opts: SeedOptions = {
       tasks: args.tasks,
       seed: args.seed,
@@ -51,9 +71,11 @@ export async function runSeedCommand(args: SeedArgs, io: SeedCommandIo = {}): Pr
       onWarning: (m) => err(`warning: ${m}\n`),
       onProgress: showProgress
         ? (phase, done, total) => {
-            if (phase !== lastPhase && lastPhase) err('\n');
-            lastPhase = phase;
-            err(`\r  ${phase}: ${done}/${total}`);
+            phases.set(phase, `${phase} ${done}/${total}`);
+            const now = Date.now();
+            if (now - lastDraw < 100 && done !== total) return;
+            lastDraw = now;
+            err(`\r  ${[...phases.values()].join(', ')}\x1b[K`);
           }
         : undefined,
     };
@@ -82,7 +104,8 @@ export const seedCommand: CommandModule<object, SeedArgs> = {
       .option('models', { type: 'number', describe: 'output models per task (default: 0-2, varied)' })
       .option('debug-images', { type: 'number', describe: 'debug images per task (default: 3-25, some over 100)' })
       .option('all-eligible', { type: 'boolean', default: false, describe: 'every task an old archived Draft (benchmark data set)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' }),
+      .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
+      .option('yes', { type: 'boolean', default: false, describe: 'allow seeding a server that is not on this machine' }),
   handler: async (argv) => {
     process.exitCode = await runSeedCommand(argv);
   },

@@ -34,7 +34,10 @@ export async function backdateTasks(
   return { supported: true, calls: groups.length };
 }
 
-/** 'ok', 'unsupported' (no such route: a real server), or what went wrong */
+/**
+ * 'ok'; 'unsupported' when the answer is not the embedded server's (a real ClearML server answers
+ * an unknown path with its own error envelope, a proxy with a page); otherwise what went wrong.
+ */
 async function post(url: string, token: string, days: number, group: BackdateGroup): Promise<string> {
   let res: Response;
   try {
@@ -47,8 +50,14 @@ async function post(url: string, token: string, days: number, group: BackdateGro
     return `cannot reach ${url}: ${(e as Error).message}`;
   }
   const text = await res.text();
-  if (res.status === 200) return 'ok';
-  // The embedded server answers 404 with the ids it did not find; any other 404 means no such route.
-  if (res.status === 404 && !/"missing"\s*:\s*\[\s*"/.test(text)) return 'unsupported';
-  return `${url} answered HTTP ${res.status}${text ? `: ${text.slice(0, 160).replace(/\s+/g, ' ')}` : ''}`;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const ours = !!body && typeof body === 'object' && !('meta' in body) && ('missing' in body || 'error' in body);
+  if (res.status === 200 && ours) return 'ok';
+  if (!ours) return 'unsupported';
+  return `${url} answered HTTP ${res.status}: ${text.slice(0, 160).replace(/\s+/g, ' ')}`;
 }

@@ -64,6 +64,7 @@ export async function seedServer(api: SeedApi, hosts: SeedHosts, opts: SeedOptio
     uploader: new BatchUploader({
       filesUrl: hosts.filesUrl, getToken: () => api.getToken(), filesPerRequest: opts.filesPerUpload,
       concurrency: opts.uploadConcurrency,
+      onFlush: () => ctx.progress('files', ctx.uploader.files, ctx.files.length),
     }),
     events: new EventBatcher(api, opts.eventsPerBatch ?? 5000, 3, (m) => ctx.warn(m)),
     s3: opts.s3 ? new S3Seeder(opts.s3) : undefined,
@@ -95,12 +96,9 @@ export async function seedServer(api: SeedApi, hosts: SeedHosts, opts: SeedOptio
     ctx.tasks = plans.map((p) => byIndex.get(p.index)!);
 
     await linkModels(ctx, plans, byIndex, limit);
-    ctx.progress('files', 0, ctx.uploader.files);
     await ctx.uploader.finish();
-    ctx.progress('files', ctx.uploader.files, ctx.uploader.files);
-    ctx.progress('events', 0, 1);
     await ctx.events.finish();
-    ctx.progress('events', 1, 1);
+    ctx.progress('events', ctx.events.sent, ctx.events.sent);
 
     await applyStatuses(ctx, plans, byIndex, limit);
     await archive(ctx, plans, byIndex);
