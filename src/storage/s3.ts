@@ -48,6 +48,10 @@ export class S3Clients {
     let client = this.clients.get(key);
     if (client) return client;
     const creds = bucketCredentials(this.config, loc.bucket, loc.host);
+    // A bucket named only in allowRoots on a configured host speaks that host's scheme and TLS.
+    const sameHost = loc.host ? this.config.credentials.find((c) => c.host?.toLowerCase() === loc.host) : undefined;
+    const secure = creds?.secure ?? sameHost?.secure;
+    const verify = creds?.verify ?? sameHost?.verify;
     const accessKeyId = creds?.key || this.config.key;
     const secretAccessKey = creds?.secret || this.config.secret;
     const sessionToken = creds?.token || this.config.token;
@@ -58,12 +62,12 @@ export class S3Clients {
     // Without a key pair the SDK's own chain applies (environment, profile, instance role).
     if (accessKeyId && secretAccessKey) opts.credentials = { accessKeyId, secretAccessKey, sessionToken };
     if (loc.host) {
-      opts.endpoint = `${creds?.secure === false ? 'http' : 'https'}://${loc.host}`;
+      opts.endpoint = `${secure === false ? 'http' : 'https'}://${loc.host}`;
       opts.forcePathStyle = true;
     } else {
       opts.followRegionRedirects = true;
     }
-    const agent = tlsAgent(creds?.verify);
+    const agent = tlsAgent(verify);
     if (agent) opts.requestHandler = { httpsAgent: agent };
     client = new S3Client(opts);
     if (loc.host) addContentMd5(client);
