@@ -58,7 +58,10 @@ describe('tasks.get_all filters', () => {
     const cutoff = new Date(Date.now() - 30 * 86400_000).toISOString().slice(0, 19);
     expect(await names({ status_changed: [`<${cutoff}`] })).toEqual(['alpha one']);
     expect(await names({ status_changed: [`>=${cutoff}`] })).toEqual(['beta three']);
-    expect(await names({ created: [`<${cutoff.replace('T', ' ')}`] })).toEqual(['alpha one']);
+    // created and started are range fields: [min, max], null for an open end; anything else is 400/12
+    expect(await names({ created: [null, cutoff.replace('T', ' ')] })).toEqual(['alpha one']);
+    expect(await api.fails('tasks.get_all', { created: [`<${cutoff}`] })).toEqual([400, 12]);
+    expect(await names({ status_changed: [null, cutoff] })).toEqual(['alpha one', 'alpha two']);
     const from = new Date(Date.now() - 50 * 86400_000).toISOString();
     const to = new Date(Date.now() - 35 * 86400_000).toISOString();
     expect(await names({ last_update: [`>=${from}`, `<${to}`] })).toEqual(['alpha one']);
@@ -68,7 +71,7 @@ describe('tasks.get_all filters', () => {
   test('name is an unanchored regex; Python re.escape output works', async () => {
     expect(await names({ name: 'alpha' })).toEqual(['alpha one', 'alpha two']);
     expect(await names({ name: '^alpha\\ one$' })).toEqual(['alpha one']);
-    expect(await api.fails('tasks.get_all', { name: '(' })).toEqual([400, 12]);
+    expect(await api.fails('tasks.get_all', { name: '(' })).toEqual([400, 21]);
     expect(await names({ _any_: { pattern: 'three|four', fields: ['name', 'comment'] } })).toEqual(['beta three']);
   });
 
@@ -107,7 +110,7 @@ describe('paging and scrolling', () => {
     expect(p1.tasks[19].id).toBe(many[519]);
   });
 
-  test('scroll_id (even null) starts scrolling; refresh_scroll re-reads; bad scroll id is 400/1104', async () => {
+  test('scroll_id (even null) starts scrolling with a server-side position; refresh_scroll re-reads; unknown ids start over', async () => {
     const first = await api.ok('tasks.get_all', { project: [pager], scroll_id: null, size: 200, only_fields: ['id'], order_by: ['name'] });
     expect(first.tasks).toHaveLength(200);
     expect(typeof first.scroll_id).toBe('string');
@@ -120,7 +123,12 @@ describe('paging and scrolling', () => {
     const refreshed = await api.ok('tasks.get_all', {
       project: [pager], scroll_id: second.scroll_id, size: 200, refresh_scroll: true, only_fields: ['id'], order_by: ['name'],
     });
-    expect(refreshed.tasks).toHaveLength(400);
-    expect(await api.fails('tasks.get_all', { project: [pager], scroll_id: 'garbage', size: 10 })).toEqual([400, 1104]);
+    // one server-side position per scroll id: it is at the end (520), and refresh re-reads up to there
+    expect(refreshed.tasks).toHaveLength(520);
+    expect(second.scroll_id).toBe(first.scroll_id);
+    const over = await api.ok('tasks.get_all', { project: [pager], scroll_id: 'garbage', size: 10, only_fields: ['id'], order_by: ['name'] });
+    expect(over.tasks[0].id).toBe(many[0]);
+    expect(over.scroll_id).not.toBe('garbage');
+    expect(await api.fails('tasks.get_all', { project: [pager], scroll_id: null })).toEqual([400, 12]);
   });
 });

@@ -10,6 +10,7 @@ import { Counters } from './embedded/counters.js';
 import { FaultInjector } from './embedded/faults.js';
 import { createEmbeddedRoutes } from './embedded/routes.js';
 import { createFilesHandler } from './files/index.js';
+import { ScrollStates } from './query/scroll-states.js';
 import { wrapFilesHandler } from './files-wrapper.js';
 import { createApiHandler } from './http/api-handler.js';
 import { createEventsService } from './services/events.js';
@@ -97,6 +98,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     events: new EventsStore(db),
     stores,
     auth,
+    scrolls: new ScrollStates(),
   };
   ensureDefaultQueue(state);
 

@@ -1,5 +1,6 @@
 import type { ServerState } from './api/service.js';
 import type { Authenticator } from './auth/authenticator.js';
+import type { ScrollStates } from './query/scroll-states.js';
 import type { Stores } from './store/stores.js';
 import { isoDate } from './util/time.js';
 
@@ -7,6 +8,8 @@ import { isoDate } from './util/time.js';
 export interface EmbeddedState extends ServerState {
   stores: Stores;
   auth: Authenticator;
+  /** *.get_all scroll positions */
+  scrolls: ScrollStates;
   /** now() as the server's ISO string */
   isoNow(): string;
 }

@@ -32,21 +32,24 @@ export class Authenticator {
 
   /** auth.login: Basic key:secret, or an existing valid bearer token (CLEARML_AUTH_TOKEN). */
   login(authorization: string | undefined, expirationSec?: number): { token: string } {
-    const header = authorization ?? '';
-    if (/^bearer /i.test(header)) {
-      this.verifyToken(header.slice(7).trim());
-    } else if (/^basic /i.test(header)) {
-      const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      const key = colon >= 0 ? decoded.slice(0, colon) : decoded;
-      const secret = colon >= 0 ? decoded.slice(colon + 1) : '';
-      if (!safeEqual(key, this.accessKey) || !safeEqual(secret, this.secretKey)) {
-        throw new ApiFault(401, 20, 'Unauthorized (invalid credentials)');
-      }
-    } else {
-      throw new ApiFault(401, 10, 'Unauthorized (missing credentials)');
-    }
+    this.authenticate(authorization);
     return { token: this.issue(expirationSec) };
+  }
+
+  /** Basic credentials, as the real server accepts them on every endpoint (401/21 malformed, 401/22 wrong). */
+  private checkBasic(encoded: string): void {
+    let decoded: string;
+    try {
+      decoded = Buffer.from(encoded, 'base64').toString('latin1');
+    } catch {
+      throw new ApiFault(401, 21, 'Unauthorized (malformed credentials)');
+    }
+    const colon = decoded.indexOf(':');
+    const key = colon >= 0 ? decoded.slice(0, colon) : decoded;
+    const secret = colon >= 0 ? decoded.slice(colon + 1) : '';
+    if (!safeEqual(key, this.accessKey) || !safeEqual(secret, this.secretKey)) {
+      throw new ApiFault(401, 22, 'Unauthorized (invalid credentials)');
+    }
   }
 
   issue(expirationSec?: number): string {
@@ -69,19 +72,29 @@ export class Authenticator {
     );
   }
 
-  /** Throws 401 unless the token is ours and not expired. */
+  /** Throws 401/30 unless the token is ours and not expired. */
   verifyToken(token: string): Identity {
     const claims = verifyJwt(token, this.tokenSecret);
-    if (!claims) throw new ApiFault(401, 30, 'Invalid token');
-    if (typeof claims.exp === 'number' && claims.exp <= this.nowSec()) throw new ApiFault(401, 31, 'Token expired');
+    if (!claims) throw new ApiFault(401, 30, 'Invalid token (invalid jwt token)');
+    if (typeof claims.exp === 'number' && claims.exp <= this.nowSec()) {
+      throw new ApiFault(401, 30, 'Invalid token (Signature has expired)');
+    }
     return this.identity;
   }
 
-  /** Bearer header (any call but auth.login). */
+  /** Any call: "Bearer <jwt>" or "Basic key:secret" (401/20 none, 401/10 another scheme). */
   authenticate(authorization: string | undefined): Identity {
-    const header = authorization ?? '';
-    if (!/^bearer /i.test(header)) throw new ApiFault(401, 10, 'Unauthorized (missing credentials)');
-    return this.verifyToken(header.slice(7).trim());
+    const header = (authorization ?? '').trim();
+    if (!header) throw new ApiFault(401, 20, 'Unauthorized (missing credentials)');
+    const space = header.indexOf(' ');
+    const scheme = (space > 0 ? header.slice(0, space) : header).toLowerCase();
+    const value = space > 0 ? header.slice(space + 1).trim() : '';
+    if (scheme === 'bearer') return this.verifyToken(value);
+    if (scheme === 'basic') {
+      this.checkBasic(value);
+      return this.identity;
+    }
+    throw new ApiFault(401, 10, 'Unauthorized (bad authentication header type)');
   }
 
   /** File server: a bearer header or the token cookie. */

@@ -20,7 +20,6 @@ export interface ApiHandlerOptions {
 }
 
 const PATH_RE = /^\/(?:v(\d+\.\d+)\/)?([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)\/?$/;
-const UNAUTHENTICATED = new Set(['auth.login']);
 
 /** The API server: routing, envelope, auth, and the test-support knobs (latency, faults, counters). */
 export function createApiHandler(opts: ApiHandlerOptions): (req: http.IncomingMessage, res: http.ServerResponse) => void {
@@ -74,7 +73,7 @@ async function handle(opts: ApiHandlerOptions, req: http.IncomingMessage, res: h
     return;
   }
   if (!parseVersion(requested) || compareVersions(requested, MAX_API_VERSION) > 0 || compareVersions(requested, MIN_API_VERSION) < 0) {
-    sendEnvelope(res, endpoint, 400, 0, `Invalid API version ${requested} (max. supported version is ${MAX_API_VERSION})`, {});
+    sendEnvelope(res, endpoint, 400, 2, `Request path has invalid version ${requested} (max. supported version is ${MAX_API_VERSION})`, {});
     return;
   }
   endpoint.actual = requested;
@@ -103,11 +102,7 @@ async function handle(opts: ApiHandlerOptions, req: http.IncomingMessage, res: h
   try {
     let identity: Identity;
     let data: unknown;
-    if (UNAUTHENTICATED.has(name)) {
-      identity = opts.auth.identity;
-    } else {
-      identity = opts.auth.authenticate(req.headers.authorization);
-    }
+    identity = opts.auth.authenticate(req.headers.authorization);
     const call: CallRequest = {
       endpoint: name,
       service: m[2],

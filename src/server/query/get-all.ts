@@ -1,13 +1,24 @@
 import { ApiFault } from '../api/fault.js';
-import { datePredicate, inListPredicate, patternPredicate, regexPredicate, tagsPredicate, type Predicate } from './filters.js';
+import {
+  datePredicate, equalsPredicate, listPredicate, patternPredicate, rangePredicate, regexPredicate, type Predicate,
+} from './filters.js';
 import { project, valueAt } from './paths.js';
+import type { ScrollStates } from './scroll-states.js';
 
 export const MAX_PAGE_SIZE = 500;
 
+/** Which request keys filter which way, per entity (the real server's QueryParameterOptions). */
 export interface QuerySpec {
-  /** fields compared against a list of values (Mongo $in) */
+  /** unanchored regex fields, e.g. name */
+  patternFields: string[];
+  /** list filters (tags, ids, statuses...); "x.*" matches every key with that prefix */
   listFields: string[];
+  /** [min, max] ranges */
+  rangeFields: string[];
+  /** "<date", ">=date"... conditions */
   dateFields: string[];
+  /** plain equality */
+  equalityFields?: string[];
   /** extra predicates computed by the service (hidden, subprojects...) */
   extra?: Predicate[];
 }
@@ -16,19 +27,32 @@ export interface QueryResult {
   items: Record<string, unknown>[];
   /** present when the call scrolls */
   scroll_id?: string;
-  total: number;
+}
+
+/** Request keys matching a field spec ("x.*" is a prefix); nulls are not filters. */
+function matching(body: Record<string, any>, specs: string[]): Array<[string, unknown]> {
+  const out: Array<[string, unknown]> = [];
+  for (const spec of specs) {
+    if (spec.endsWith('*')) {
+      const prefix = spec.slice(0, -1);
+      for (const k of Object.keys(body)) if (k.startsWith(prefix) && body[k] !== null && body[k] !== undefined) out.push([k, body[k]]);
+    } else if (body[spec] !== null && body[spec] !== undefined) {
+      out.push([spec, body[spec]]);
+    }
+  }
+  return out;
 }
 
 export function buildPredicates(body: Record<string, any>, spec: QuerySpec): Predicate[] {
   const preds: Predicate[] = [];
   const add = (p: Predicate | undefined) => p && preds.push(p);
-  add(regexPredicate('name', body.name));
-  add(patternPredicate(body._any_, 'any'));
-  add(patternPredicate(body._all_, 'all'));
-  add(tagsPredicate('system_tags', body.system_tags));
-  add(tagsPredicate('tags', body.tags));
-  for (const f of spec.listFields) if (body[f] !== undefined && body[f] !== null) add(inListPredicate(f, body[f]));
+  for (const [f, v] of matching(body, spec.patternFields)) if (v) add(regexPredicate(f, v));
+  for (const [f, v] of matching(body, spec.listFields)) add(listPredicate(f, v));
+  for (const [f, v] of matching(body, spec.rangeFields)) add(rangePredicate(f, v));
+  for (const [f, v] of matching(body, spec.equalityFields ?? [])) add(equalsPredicate(f, v));
   for (const f of spec.dateFields) add(datePredicate(f, body[f]));
+  for (const key of ['_any_', '_or_'] as const) add(patternPredicate(body[key], 'any'));
+  for (const key of ['_all_', '_and_'] as const) add(patternPredicate(body[key], 'all'));
   preds.push(...(spec.extra ?? []));
   return preds;
 }
@@ -43,78 +67,72 @@ function compare(a: unknown, b: unknown): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/** order_by ("-" for descending); like the real server, id is appended as the final tie-breaker. */
 export function sortDocs<T>(docs: T[], orderBy: unknown): T[] {
   const keys = (Array.isArray(orderBy) ? orderBy : typeof orderBy === 'string' ? [orderBy] : [])
     .filter((k): k is string => typeof k === 'string' && k.length > 0)
     .map((k) => (k.startsWith('-') ? { path: k.slice(1), dir: -1 } : { path: k.replace(/^\+/, ''), dir: 1 }));
   if (!keys.length) return docs;
+  if (!keys.some((k) => k.path === 'id')) keys.push({ path: 'id', dir: 1 });
   // keys computed once per document, not once per comparison
-  const rows = docs.map((doc, i) => ({ doc, i, vals: keys.map((k) => valueAt(doc, k.path)) }));
+  const rows = docs.map((doc) => ({ doc, vals: keys.map((k) => valueAt(doc, k.path)) }));
   rows.sort((a, b) => {
     for (let j = 0; j < keys.length; j++) {
       const c = compare(a.vals[j], b.vals[j]);
       if (c) return c * keys[j].dir;
     }
-    return a.i - b.i;
+    return 0;
   });
   for (let i = 0; i < rows.length; i++) docs[i] = rows[i].doc;
   return docs;
 }
 
-/** Scroll ids are self-contained offsets (the real server keeps an offset too, so rows can be skipped). */
-function encodeScroll(offset: number): string {
-  return Buffer.from(JSON.stringify({ o: offset })).toString('hex');
-}
-
-function decodeScroll(id: string): number {
-  try {
-    const v = JSON.parse(Buffer.from(id, 'hex').toString('utf8'));
-    if (Number.isInteger(v?.o) && v.o >= 0) return v.o;
-  } catch {
-    /* fall through */
-  }
-  throw new ApiFault(400, 1104, 'Invalid scroll id', { scroll_id: id });
-}
-
-function toInt(v: unknown): number | undefined {
+function intParam(v: unknown, name: string): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new ApiFault(400, 12, 'Validation error (invalid paging value)');
-  return Math.floor(n);
+  if (!Number.isInteger(n)) throw new ApiFault(400, 12, `Validation error (${name} must be an integer)`, { field: name });
+  return n;
 }
 
-/** Filter, order, page or scroll, and project documents like the real *.get_all calls. */
-export function runQuery<T extends object>(docs: Iterable<T>, body: Record<string, any>, spec: QuerySpec): QueryResult {
+/**
+ * Filter, order, page or scroll, and project documents like the real *.get_all calls:
+ * page defaults to 0 and page_size to 500 (also the cap); the body key scroll_id (even null) scrolls.
+ */
+export function runQuery<T extends object>(
+  docs: Iterable<T>,
+  body: Record<string, any>,
+  spec: QuerySpec,
+  scrolls: ScrollStates,
+): QueryResult {
   const preds = buildPredicates(body, spec);
   const matched: T[] = [];
   for (const d of docs) if (preds.every((p) => p(d))) matched.push(d);
   sortDocs(matched, body.order_by);
-  const total = matched.length;
 
   let slice: T[];
   let scrollId: string | undefined;
   if ('scroll_id' in body) {
-    const size = Math.min(toInt(body.size) ?? toInt(body.page_size) ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE) || MAX_PAGE_SIZE;
-    const start = body.scroll_id ? decodeScroll(String(body.scroll_id)) : 0;
-    if (body.refresh_scroll && body.scroll_id) {
-      slice = matched.slice(0, start);
-      scrollId = encodeScroll(start);
-    } else {
-      slice = matched.slice(start, start + size);
-      scrollId = encodeScroll(start + slice.length);
+    const size = intParam(body.size, 'size');
+    if (!size || size < 1) {
+      throw new ApiFault(400, 12, 'Validation error (integer size parameter greater than 1 should be provided when working with scroll)');
     }
+    const state = scrolls.open(body.scroll_id);
+    if (body.refresh_scroll === true || body.refresh_scroll === 'true') {
+      slice = matched.slice(0, Math.max(state.position, size));
+    } else {
+      slice = matched.slice(state.position, state.position + size);
+    }
+    const start = body.refresh_scroll === true || body.refresh_scroll === 'true' ? 0 : state.position;
+    scrolls.save(state.id, start + slice.length);
+    scrollId = state.id;
   } else {
-    const page = toInt(body.page);
-    let pageSize = toInt(body.page_size);
-    if (pageSize !== undefined) pageSize = Math.min(pageSize, MAX_PAGE_SIZE);
-    if (page !== undefined || pageSize !== undefined) {
-      const size = pageSize ?? MAX_PAGE_SIZE;
-      const start = (page ?? 0) * size;
-      slice = matched.slice(start, start + size);
-    } else {
-      slice = matched;
-    }
+    const page = intParam(body.page, 'page') ?? 0;
+    const pageSize = intParam(body.page_size, 'page_size') ?? MAX_PAGE_SIZE;
+    if (page < 0) throw new ApiFault(400, 12, 'Validation error (page must be >=0)', { field: 'page' });
+    if (pageSize < 1) throw new ApiFault(400, 12, 'Validation error (page_size must be >0)', { field: 'page_size' });
+    const size = Math.min(pageSize, MAX_PAGE_SIZE);
+    slice = matched.slice(page * size, page * size + size);
   }
   const fields = Array.isArray(body.only_fields) ? (body.only_fields as string[]) : undefined;
-  return { items: slice.map((d) => project(d, fields)), scroll_id: scrollId, total };
+  return { items: slice.map((d) => project(d, fields)), scroll_id: scrollId };
 }

@@ -6,7 +6,7 @@ import type { EmbeddedState } from '../state.js';
 import { newId } from '../util/ids.js';
 import { bool, forEachId, stringList, validateName } from './common.js';
 import { assertWritable, loadTask } from './task-docs.js';
-import { tasksUsingModel } from './task-delete.js';
+import { DELETED_PREFIX, tasksUsingModel } from './task-delete.js';
 import { validateProject } from './tasks-core.js';
 import { hiddenPredicate } from './tasks-query.js';
 
@@ -92,7 +92,7 @@ export function createModelsService(state: EmbeddedState): Service {
       for (const t of users) {
         const copy = structuredClone(t);
         copy.models = {
-          input: (copy.models?.input ?? []).map((r) => (r.model === m.id ? { ...r, model: `__DELETED__${m.id}` } : r)),
+          input: (copy.models?.input ?? []).map((r) => (r.model === m.id ? { ...r, model: `${DELETED_PREFIX}${m.id}` } : r)),
           output: copy.models?.output ?? [],
         };
         copy.last_change = now;
@@ -100,8 +100,17 @@ export function createModelsService(state: EmbeddedState): Service {
       }
       if (creator && (creator.models?.output ?? []).some((r) => r.model === m.id)) {
         const copy = structuredClone(creator);
-        copy.models = { input: copy.models?.input ?? [], output: (copy.models?.output ?? []).filter((r) => r.model !== m.id) };
+        const output = copy.models?.output ?? [];
+        // a published creator keeps a tombstone reference; any other loses the reference
+        copy.models = {
+          input: copy.models?.input ?? [],
+          output: creator.status === 'published'
+            ? output.map((r) => (r.model === m.id ? { ...r, model: `${DELETED_PREFIX}${m.id}` } : r))
+            : output.filter((r) => r.model !== m.id),
+        };
+        if (creator.status === 'published') copy.output = { ...(copy.output ?? {}), error: `model deleted on ${now}` };
         copy.last_change = now;
+        copy.last_changed_by = req.identity.user;
         state.stores.tasks.put(copy);
       }
       store.delete(m.id);
@@ -121,12 +130,15 @@ export function createModelsService(state: EmbeddedState): Service {
 
   const getAll = (req: CallRequest) => {
       const b = { ...req.body };
-      if (b.ready !== undefined) b.ready = [String(bool(b.ready))];
+      if (b.ready !== undefined) b.ready = bool(b.ready);
       const r = runQuery(store.values(), b, {
-        listFields: ['id', 'user', 'task', 'project', 'framework', 'uri', 'parent', 'ready'],
-        dateFields: ['created', 'last_update'],
+        patternFields: ['name', 'comment'],
+        listFields: ['tags', 'system_tags', 'framework', 'uri', 'id', 'user', 'project', 'task', 'parent', 'metadata.*'],
+        rangeFields: ['created', 'last_metrics.*', 'last_iteration'],
+        dateFields: ['last_update', 'last_change'],
+        equalityFields: ['ready'],
         extra: hiddenPredicate(b),
-      });
+      }, state.scrolls);
       const models = r.items.map((x) => (Array.isArray(b.only_fields) ? x : conform(x as Model)));
       return r.scroll_id !== undefined ? { models, scroll_id: r.scroll_id } : { models };
   };

@@ -9,12 +9,13 @@ import { deleteTask } from './task-delete.js';
 import { isArchived } from './task-docs.js';
 import { expandProjects, hiddenPredicate } from './tasks-query.js';
 
-/** "a/b/c": every part must be at least 3 characters; no empty parts. */
+/** "a//b/ c" -> "a/b/c"; empty -> 400/407; a basename shorter than 3 characters -> 400/12 (as the real server). */
 function validateProjectName(name: unknown): string {
   if (typeof name !== 'string') throw new ApiFault(400, 11, 'Missing required fields: name', { fields: ['name'] });
-  const parts = name.split('/').map((p) => p.trim());
-  if (parts.some((p) => p.length < 3)) {
-    throw new ApiFault(400, 800, 'Data validation error: project name must be at least 3 characters long', { name });
+  const parts = name.split('/').filter(Boolean).map((p) => p.trim());
+  if (!parts.length) throw new ApiFault(400, 407, 'Invalid project name', { name });
+  if (parts[parts.length - 1].length < 3) {
+    throw new ApiFault(400, 12, 'Validation error (Project name cannot be blank)', { name });
   }
   return parts.join('/');
 }
@@ -68,12 +69,23 @@ export function createProjectsService(state: EmbeddedState): Service {
   const getAll = (req: CallRequest) => {
     const b = { ...req.body };
     const extra = hiddenPredicate(b);
-    if (bool(b.shallow_search)) {
-      const parent = typeof b.parent === 'string' ? b.parent : Array.isArray(b.parent) ? b.parent[0] : undefined;
-      extra.push((p: Project) => (parent ? p.parent === parent : !p.parent));
-      delete b.parent;
+    // deep search: "parent" means any ancestor; shallow search without parent: top level only
+    delete b.path;
+    if (!bool(b.shallow_search)) {
+      if (b.parent !== undefined) {
+        b.path = b.parent;
+        delete b.parent;
+      }
+    } else if (b.parent === undefined) {
+      b.parent = [null];
     }
-    const r = runQuery(store.values(), b, { listFields: ['id', 'user', 'parent', 'basename'], dateFields: ['created', 'last_update'], extra });
+    const r = runQuery(store.values(), b, {
+      patternFields: ['name', 'basename', 'description'],
+      listFields: ['tags', 'system_tags', 'id', 'parent', 'path'],
+      rangeFields: ['last_update'],
+      dateFields: [],
+      extra,
+    }, state.scrolls);
     return r.scroll_id !== undefined ? { projects: r.items, scroll_id: r.scroll_id } : { projects: r.items };
   };
 

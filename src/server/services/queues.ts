@@ -32,7 +32,13 @@ export function createQueuesService(state: EmbeddedState): Service {
   const conform = (q: Record<string, unknown>) => ({ tags: [], system_tags: [], ...q });
 
   const getAll = (req: CallRequest) => {
-    const r = runQuery(store.values(), req.body, { listFields: ['id', 'user'], dateFields: ['created', 'last_update'], extra: hiddenPredicate(req.body) });
+    const r = runQuery(store.values(), req.body, {
+      patternFields: ['name'],
+      listFields: ['tags', 'system_tags', 'id', 'metadata.*'],
+      rangeFields: [],
+      dateFields: [],
+      extra: hiddenPredicate(req.body),
+    }, state.scrolls);
     const fields: unknown = req.body.only_fields;
     const queues = Array.isArray(fields)
       ? r.items.map((q) => ({ ...Object.fromEntries(['tags', 'system_tags'].filter((k) => fields.includes(k)).map((k) => [k, []])), ...q }))

@@ -1,6 +1,6 @@
 import { ApiFault } from '../api/fault.js';
 import type { Identity } from '../api/service.js';
-import type { Task } from '../../types/clearml.js';
+import type { Model, Task } from '../../types/clearml.js';
 import type { EmbeddedState } from '../state.js';
 import { bool } from './common.js';
 import { removeFromQueues } from './queue-ops.js';
@@ -12,18 +12,21 @@ export interface DeleteOptions {
   delete_output_models?: unknown;
 }
 
-/** Tasks (other than `except`) that use the model as input. */
-export function tasksUsingModel(state: EmbeddedState, modelId: string, except?: string): Task[] {
+/** Tasks that use the model as input (the deleted task itself included, as on the real server). */
+export function tasksUsingModel(state: EmbeddedState, modelId: string): Task[] {
   const out: Task[] = [];
   for (const t of state.stores.tasks.values()) {
-    if (t.id !== except && (t.models?.input ?? []).some((m) => m.model === modelId)) out.push(t);
+    if ((t.models?.input ?? []).some((m) => m.model === modelId)) out.push(t);
   }
   return out;
 }
 
+export const DELETED_PREFIX = '__DELETED__';
+
 /**
- * tasks.delete as the real server does it: status and force checks, dequeue, re-parent children,
- * delete unused draft output models (models in use lose their task), delete the events.
+ * tasks.delete as the real server does it (bll/task/task_cleanup.py): status and force checks,
+ * dequeue, children re-parented to __DELETED__<id>, unused draft output models deleted (drafts in use
+ * lose their task), published output models pointed at __DELETED__<id>, events deleted.
  */
 export function deleteTask(state: EmbeddedState, identity: Identity, id: unknown, opts: DeleteOptions): Record<string, unknown> {
   const t = loadTask(state, id);
@@ -38,46 +41,60 @@ export function deleteTask(state: EmbeddedState, identity: Identity, id: unknown
   if (!force && children.some((c) => c.status === 'published')) {
     throw new ApiFault(400, 123, 'Task cannot be deleted (it has published children, use force)', { task: t.id });
   }
-  const outputIds = new Set((t.models?.output ?? []).map((m) => m.model));
+  const outputIds = new Set<string>();
   for (const m of state.stores.models.values()) if (m.task === t.id) outputIds.add(m.id);
+  for (const ref of t.models?.output ?? []) outputIds.add(ref.model);
   const outputModels = [...outputIds].map((mid) => state.stores.models.get(mid)).filter((m) => m !== undefined);
-  if (!force && outputModels.some((m) => m.ready)) {
-    throw new ApiFault(400, 123, 'Task cannot be deleted (it has published output models, use force)', { task: t.id });
+  const published = outputModels.filter((m) => m.ready);
+  const drafts = outputModels.filter((m) => !m.ready);
+  if (!force && published.length) {
+    throw new ApiFault(400, 123, 'Task cannot be deleted (has output models, use force=True)', { task: t.id, models: published.length });
   }
+  const inUse = new Set(drafts.filter((m) => tasksUsingModel(state, m.id).length > 0).map((m) => m.id));
 
   const deleteModels = opts.delete_output_models === undefined ? true : bool(opts.delete_output_models);
   const now = state.isoNow();
-  const modelUrls: string[] = [];
+  const deletedId = `${DELETED_PREFIX}${t.id}`;
+  const modelUrls = [...new Set(drafts.filter((m) => m.uri && !inUse.has(m.id)).map((m) => m.uri as string))];
   let updatedModels = 0;
   let deletedModels = 0;
+  const pointAtDeleted = (m: Model) => {
+    state.stores.models.put({ ...structuredClone(m), task: deletedId, last_change: now, last_changed_by: identity.user });
+    updatedModels++;
+  };
   const result = state.stores.transaction(() => {
     removeFromQueues(state, t.id, now);
     for (const c of children) {
-      state.stores.tasks.put({ ...structuredClone(c), parent: null, last_change: now });
+      state.stores.tasks.put({ ...structuredClone(c), parent: deletedId, last_change: now, last_changed_by: identity.user });
     }
-    for (const m of outputModels) {
-      if (m.ready) {
-        state.stores.models.put({ ...structuredClone(m), task: `__DELETED__${t.id}`, last_update: now });
-        updatedModels++;
-      } else if (deleteModels && tasksUsingModel(state, m.id, t.id).length === 0) {
-        state.stores.models.delete(m.id);
-        if (m.uri) modelUrls.push(m.uri);
-        deletedModels++;
-      } else if (m.task === t.id) {
-        const copy = structuredClone(m);
-        delete copy.task;
-        copy.last_update = now;
-        state.stores.models.put(copy);
-        updatedModels++;
+    if (deleteModels) {
+      for (const m of drafts) {
+        if (!inUse.has(m.id)) {
+          state.stores.models.delete(m.id);
+          deletedModels++;
+        } else {
+          const copy = structuredClone(m);
+          delete copy.task;
+          copy.last_change = now;
+          state.stores.models.put(copy);
+        }
       }
+    } else {
+      drafts.forEach(pointAtDeleted);
     }
+    published.forEach(pointAtDeleted);
     const events = state.events.deleteForTask(t.id);
     state.stores.tasks.delete(t.id);
     return events;
   });
-  const artifactUrls = (t.execution?.artifacts ?? [])
-    .filter((a) => a.mode !== 'input' && typeof a.uri === 'string' && a.uri)
-    .map((a) => a.uri as string);
+  const artifactUrls = [
+    ...new Set(
+      (t.execution?.artifacts ?? [])
+        .filter((a) => (a.mode ?? 'output') === 'output' && typeof a.uri === 'string' && a.uri)
+        .map((a) => a.uri as string),
+    ),
+  ];
+  // the real answer is {deleted, updated_children, updated_models, deleted_models, urls}; events is ours
   return {
     deleted: true,
     updated_children: children.length,

@@ -5,7 +5,7 @@ import type { EmbeddedState } from '../state.js';
 import { dateMs } from '../util/time.js';
 import { bool, forEachId } from './common.js';
 import { addToQueue, removeFromQueues } from './queue-ops.js';
-import { applyStatus } from './task-status.js';
+import { ALL_STATUSES, applyStatus } from './task-status.js';
 import { assertWritable, loadTask } from './task-docs.js';
 
 /** A worker counts as alive when it reported on the task within this window (apiserver.workers.task_update_timeout). */
@@ -31,12 +31,13 @@ export function tasksLifecycle(state: EmbeddedState): Service {
     return { t, fields };
   };
 
+  /** Leaves every queue; a queued or running task goes to `status` (forced). execution.queue is kept, as on the real server. */
   const dequeueTo = (req: CallRequest, t: Task, status: TaskStatus, now: string, reason?: unknown, message?: unknown) => {
     const removed = removeFromQueues(state, t.id, now);
-    applyStatus(t, { status, force: true, status_reason: reason, status_message: message, user: req.identity.user, now });
-    if (t.execution) delete t.execution.queue;
-    delete (t as any).enqueue_status;
-    return removed;
+    if (t.status !== 'queued' && t.status !== 'in_progress') return { removed, fields: undefined };
+    const fields = applyStatus(t, { status, force: true, status_reason: reason, status_message: message, user: req.identity.user, now });
+    (t as any).enqueue_status = null;
+    return { removed, fields };
   };
 
   const enqueue = (req: CallRequest, body: Record<string, any>) => {
@@ -73,41 +74,49 @@ export function tasksLifecycle(state: EmbeddedState): Service {
     return { updated: 1, fields: { ...fields, 'execution.queue': queueId }, queued: 1 };
   };
 
+  /**
+   * Real semantics: an unknown task or one neither queued nor running answers updated 0 (no error);
+   * the agent sends {new_status: "in_progress"} and calls tasks.started only when updated >= 1.
+   */
   const dequeue = (req: CallRequest, body: Record<string, any>) => {
-    const t = loadTask(state, body.task);
-    assertWritable(t);
-    // the agent sends {new_status: "in_progress"} and only calls tasks.started when updated >= 1
-    if (t.status !== 'queued' && t.status !== 'in_progress') {
-      if (body.new_status === undefined) {
-        throw new ApiFault(400, 703, 'Invalid queue or task not queued', { task: t.id, status: t.status });
-      }
-      return { updated: 0, fields: {}, dequeued: { removed: 0 } };
+    if (body.new_status !== undefined && !ALL_STATUSES.includes(body.new_status)) {
+      throw new ApiFault(400, 12, `Validation error (invalid task status: ${body.new_status})`);
     }
     const now = state.isoNow();
+    if (typeof body.task !== 'string' || !store.has(body.task)) {
+      if (typeof body.task === 'string') removeFromQueues(state, body.task, now);
+      return { dequeued: 1, updated: 0 };
+    }
+    const t = loadTask(state, body.task);
+    assertWritable(t);
     const to = (body.new_status ?? (t as any).enqueue_status ?? 'created') as TaskStatus;
-    const removed = store.transaction(() => {
-      const n = dequeueTo(req, t, to, now, body.status_reason, body.status_message);
-      store.put(t);
-      return n;
+    const res = store.transaction(() => {
+      const r = dequeueTo(req, t, to, now, body.status_reason, body.status_message);
+      if (r.fields) store.put(t);
+      return r;
     });
-    return { updated: 1, fields: { status: t.status }, dequeued: { removed } };
+    return res.fields ? { dequeued: 1, updated: 1, fields: res.fields } : { dequeued: 1, updated: 0 };
   };
 
+  /** Queued, development or worker-less tasks stop at once; a task a live worker runs gets "stopping". */
   const stop = (req: CallRequest, body: Record<string, any>) => {
     const t = loadTask(state, body.task);
     assertWritable(t);
     const now = state.isoNow();
-    const lastReport = dateMs((t as any).last_worker_report ?? t.last_update) ?? 0;
-    const liveWorker = Boolean((t as any).last_worker) && Date.parse(now) - lastReport < LIVE_WORKER_MS;
-    const immediate = t.status === 'queued' || (t.status === 'in_progress' && (t.system_tags?.includes('development') || !liveWorker));
+    const lastUpdate = dateMs(t.last_update) ?? 0;
+    const liveWorker = Boolean((t as any).last_worker) && Date.parse(now) - lastUpdate < LIVE_WORKER_MS;
+    const immediate = t.status === 'queued' || Boolean(t.system_tags?.includes('development')) || !liveWorker;
     let fields: Record<string, unknown>;
     if (immediate) {
+      const force = bool(body.force);
+      // validate before touching the queue
+      if (!force && t.status !== 'stopped') applyStatus(structuredClone(t), { status: 'stopped', user: '', now });
       if (t.status === 'queued') removeFromQueues(state, t.id, now);
       fields = applyStatus(t, {
         status: 'stopped',
-        force: bool(body.force),
+        force,
         status_reason: body.status_reason,
-        status_message: body.status_message ?? `Stopped by ${req.identity.name}`,
+        status_message: `Stopped by ${req.identity.name}`,
         user: req.identity.user,
         now,
       });
@@ -133,7 +142,9 @@ export function tasksLifecycle(state: EmbeddedState): Service {
     }
     const now = state.isoNow();
     return store.transaction(() => {
-      const removed = dequeueTo(req, t, 'created', now, body.status_reason, body.status_message);
+      const { removed } = dequeueTo(req, t, t.status, now);
+      applyStatus(t, { status: 'created', force: true, status_reason: body.status_reason, status_message: body.status_message, user: req.identity.user, now });
+      if (t.execution) delete t.execution.queue;
       delete t.started;
       delete t.completed;
       delete (t as any).published;
@@ -158,14 +169,17 @@ export function tasksLifecycle(state: EmbeddedState): Service {
     });
   };
 
-  const archive = (req: CallRequest, id: string) => {
+  /** Dequeue (a running task is stopped), add the "archived" system tag, move last_change (not last_update). */
+  const archive = (req: CallRequest, id: string, body: Record<string, any>) => {
     const t = loadTask(state, id);
     assertWritable(t);
     const now = state.isoNow();
     store.transaction(() => {
-      if (t.status === 'queued') dequeueTo(req, t, ((t as any).enqueue_status ?? 'created') as TaskStatus, now);
-      else if (t.status === 'in_progress') applyStatus(t, { status: 'stopped', force: true, user: req.identity.user, now });
+      const to = (t.status === 'in_progress' ? 'stopped' : ((t as any).enqueue_status ?? 'created')) as TaskStatus;
+      dequeueTo(req, t, to, now, body.status_reason, body.status_message);
       if (!t.system_tags?.includes('archived')) t.system_tags = [...(t.system_tags ?? []), 'archived'];
+      t.status_message = typeof body.status_message === 'string' ? body.status_message : '';
+      t.status_reason = typeof body.status_reason === 'string' ? body.status_reason : '';
       t.last_change = now;
       t.last_changed_by = req.identity.user;
       store.put(t);
@@ -238,23 +252,25 @@ export function tasksLifecycle(state: EmbeddedState): Service {
     stop_many: many(stop),
     reset: (req) => reset(req, req.body),
     reset_many: many(reset),
+    // like the real server: an unknown id is no error
     ping: (req) => {
-      const t = loadTask(state, req.body.task);
-      t.last_update = state.isoNow();
-      store.put(t);
+      const found = typeof req.body.task === 'string' ? store.get(req.body.task) : undefined;
+      if (found) store.put({ ...structuredClone(found), last_update: state.isoNow() });
       return {};
     },
     archive: (req) => {
       const ids = Array.isArray(req.body.tasks) ? req.body.tasks : [req.body.task].filter(Boolean);
       if (!ids.length) throw new ApiFault(400, 11, 'Missing required fields: tasks', { fields: ['tasks'] });
+      // every id is checked before any is archived
+      for (const id of ids) assertWritable(loadTask(state, id));
       let archived = 0;
       for (const id of ids) {
-        archive(req, id);
+        archive(req, id, req.body);
         archived++;
       }
       return { archived };
     },
-    archive_many: (req) => forEachId(req.body.ids, (id) => archive(req, id)),
+    archive_many: (req) => forEachId(req.body.ids, (id) => archive(req, id, req.body)),
     unarchive_many: (req) => forEachId(req.body.ids, (id) => unarchive(req, id)),
   };
 }

@@ -1,13 +1,19 @@
 import type { Predicate } from '../query/filters.js';
-import { runQuery, type QueryResult } from '../query/get-all.js';
+import { runQuery, type QueryResult, type QuerySpec } from '../query/get-all.js';
 import type { EmbeddedState } from '../state.js';
 import { stringList } from './common.js';
 
-export const TASK_LIST_FIELDS = [
-  'id', 'user', 'company', 'type', 'status', 'project', 'parent',
-  'execution.queue', 'models.input.model', 'models.output.model', 'last_worker',
-];
-export const TASK_DATE_FIELDS = ['created', 'started', 'completed', 'published', 'last_update', 'status_changed', 'last_change'];
+/** tasks.get_all filters, as the real Task document declares them */
+export const TASK_QUERY: Omit<QuerySpec, 'extra'> = {
+  patternFields: ['name', 'comment', 'report'],
+  listFields: [
+    'id', 'user', 'tags', 'system_tags', 'type', 'status', 'project', 'parent',
+    'hyperparams.*', 'execution.queue', 'models.input.model',
+  ],
+  rangeFields: ['created', 'started', 'active_duration', 'last_metrics.*', 'last_iteration'],
+  dateFields: ['status_changed', 'last_update', 'last_change'],
+  equalityFields: ['runtime.*'],
+};
 
 /** Project ids plus, when asked, every sub-project (by "parent/child" name). */
 export function expandProjects(state: EmbeddedState, ids: string[]): string[] {
@@ -34,9 +40,5 @@ export function queryTasks(state: EmbeddedState, body: Record<string, any>): Que
   if (b.project !== undefined && (b.include_subprojects === true || b.include_subprojects === 'true')) {
     b.project = expandProjects(state, stringList(b.project));
   }
-  return runQuery(state.stores.tasks.values(), b, {
-    listFields: TASK_LIST_FIELDS,
-    dateFields: TASK_DATE_FIELDS,
-    extra: hiddenPredicate(b),
-  });
+  return runQuery(state.stores.tasks.values(), b, { ...TASK_QUERY, extra: hiddenPredicate(b) }, state.scrolls);
 }
