@@ -27,14 +27,26 @@ export class TokenSource {
   constructor(private readonly getToken: () => Promise<string>) {}
 
   get(): Promise<string> {
-    this.current ??= this.getToken();
+    // a failed fetch must not stick: a long-lived storage asks again next time
+    this.current ??= this.getToken().catch((err: unknown) => {
+      this.current = undefined;
+      throw err;
+    });
     return this.current;
   }
 
-  refresh(): Promise<string> {
-    this.current = this.getToken();
-    return this.current;
+  /** Many requests may see the same 401 at once: only the first one asks for a new token. */
+  async refresh(rejected: string): Promise<string> {
+    const now = await this.get();
+    if (now !== rejected) return now;
+    if (!this.refreshing) {
+      this.refreshing = this.getToken().finally(() => (this.refreshing = undefined));
+      this.current = this.refreshing;
+    }
+    return this.refreshing;
   }
+
+  private refreshing?: Promise<string>;
 }
 
 /** Path below the server base, each segment encoded ('+' too: delete_many decodes it as a space). */
@@ -56,8 +68,9 @@ class FileServer {
         json,
         headers: token ? { authorization: `Bearer ${token}` } : {},
       });
-    let res = await attempt(this.o.token ? await this.o.token.get() : undefined);
-    if (res.statusCode === 401 && this.o.token) res = await attempt(await this.o.token.refresh());
+    const token = this.o.token ? await this.o.token.get() : undefined;
+    let res = await attempt(token);
+    if (res.statusCode === 401 && this.o.token && token !== undefined) res = await attempt(await this.o.token.refresh(token));
     return res;
   }
 

@@ -43,7 +43,8 @@ function httpClient(ctx: StorageContext): Got {
     retry: {
       limit: 4,
       methods: ['HEAD', 'DELETE', 'POST'],
-      statusCodes: [408, 429, 502, 503, 504, 509],
+      // every call here is idempotent: a repeated delete answers 404 / "Not found", i.e. missing
+      statusCodes: [408, 429, 500, 502, 503, 504, 509],
     },
     https:
       verify === false
