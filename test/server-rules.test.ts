@@ -190,6 +190,29 @@ describe('agent flow', () => {
     expect(await api.fails('tasks.edit_hyper_params', { task: id, hyperparams: [] })).toEqual([400, 110]);
   });
 
+  test('scalar events move last_iteration, last_metrics and last_update', async () => {
+    const id = await api.createTask('metrics task');
+    const before = await get(id);
+    await sleep(5);
+    const lines = [
+      { type: 'training_stats_scalar', task: id, timestamp: Date.now(), iter: 3, metric: 'loss', variant: 'train', value: 0.5 },
+      { type: 'training_stats_scalar', task: id, timestamp: Date.now(), iter: 7, metric: 'loss', variant: 'train', value: 0.25 },
+    ].map((e) => JSON.stringify(e)).join('\n');
+    const res = await fetch(`${api.server.apiUrl}/events.add_batch`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${api.token}`, 'Content-Type': 'application/json-lines' },
+      body: lines,
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as any).data.added).toBe(2);
+    const t = await get(id);
+    expect(t.last_iteration).toBe(7);
+    const variants = Object.values(t.last_metrics).flatMap((m: any) => Object.values(m)) as any[];
+    expect(variants).toHaveLength(1);
+    expect(variants[0]).toMatchObject({ metric: 'loss', variant: 'train', value: 0.25 });
+    expect(t.last_update > before.last_update).toBe(true);
+  });
+
   test('clone copies the definition into a new Draft with the source as parent', async () => {
     const src = await api.createTask('clone source', { system_tags: ['archived'] });
     await api.ok('tasks.edit', { task: src, script: { entry_point: 'x.sh' }, hyperparams: { General: {} } });

@@ -18,6 +18,7 @@ import { createAuthService, createDebugService, createServerService, createUsers
 import { createModelsService } from './services/models.js';
 import { createProjectsService } from './services/projects.js';
 import { createQueuesService, ensureDefaultQueue } from './services/queues.js';
+import { updateTaskFromEvents } from './services/task-metrics.js';
 import { createTasksService } from './services/tasks.js';
 import { createWorkersService } from './services/workers.js';
 import type { EmbeddedState } from './state.js';
@@ -112,7 +113,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     projects: createProjectsService(state),
     queues: createQueuesService(state),
     workers: createWorkersService(state),
-    events: createEventsService(state),
+    events: createEventsService({ ...state, onTaskEvents: (id, summary) => updateTaskFromEvents(state, id, summary) }),
   };
 
   const counters = new Counters();
