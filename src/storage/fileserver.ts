@@ -82,7 +82,7 @@ class FileServer {
         return { kind: 'file', bytes: Number.isFinite(len) ? len : undefined };
       }
       // The real server answers 404 for a folder as well; either way nothing is to be deleted.
-      if (res.statusCode === 404) return { kind: 'done', outcome: outcomeOf(t.loc, 'missing') };
+      if (res.statusCode === 404) return { kind: 'done', outcome: outcomeOf(t.loc, 'missing', { detail: 'not found, or not a file' }) };
       if (res.statusCode === 405 || res.statusCode === 501) return { kind: 'unknown' };
       return { kind: 'done', outcome: outcomeOf(t.loc, 'failed', { reason: httpReason(res) }) };
     } catch (err) {
