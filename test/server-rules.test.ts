@@ -110,6 +110,10 @@ describe('queues', () => {
   test('unknown queue is 400/701; queues.get_by_id of a name is 400/701; get_default finds the default queue', async () => {
     const id = await api.createTask('queue errors');
     expect(await api.fails('tasks.enqueue', { task: id, queue: 'nope' })).toEqual([400, 701]);
+    await api.ok('tasks.enqueue', { task: id, queue_name: 'made on the fly' });
+    expect(await api.fails('tasks.enqueue', { task: id, queue_name: 'made on the fly' })).toEqual([400, 706]);
+    const made = await api.ok('queues.get_all', { name: '^made on the fly$' });
+    expect(made.queues[0].entries.map((e: any) => e.task)).toEqual([id]);
     expect(await api.fails('queues.get_by_id', { queue: 'services' })).toEqual([400, 701]);
     const dflt = await api.ok('queues.get_default');
     expect(dflt.name).toBe('default');
@@ -294,6 +298,20 @@ describe('delete rules', () => {
     expect(await api.fails('tasks.edit', { task: ex, force: true, comment: 'x' })).toEqual([403, 21]);
     expect(await api.fails('tasks.archive', { tasks: [ex] })).toEqual([403, 21]);
     expect((await get(ex)).id).toBe(ex);
+
+    // built-in examples on the real server are entities of no company
+    const pub = await api.createTask('public task');
+    const r = await fetch(`${api.server.apiUrl}/_embedded/make_public`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ tasks: [pub] }),
+    });
+    expect(r.status).toBe(200);
+    const t = await get(pub);
+    expect(t.company).toBe('');
+    expect(await api.fails('tasks.delete', { task: pub, force: true })).toEqual([403, 21]);
+    const many = await api.ok('tasks.archive_many', { ids: [pub] });
+    expect(many.failed[0]).toMatchObject({ id: pub, error: { codes: [403, 21] } });
   });
 
   test('delete_output_models deletes unused drafts, detaches used ones, returns urls, dequeues, re-parents', async () => {

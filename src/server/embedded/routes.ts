@@ -28,8 +28,9 @@ function shift(doc: Record<string, unknown>, ms: number): Record<string, unknown
 }
 
 /**
- * GET counters, POST counters/reset, POST backdate {task | tasks: [], model | models: [], days}:
- * moves every date of those entities N days into the past (so "older than 30 days" can be tested).
+ * GET counters, POST counters/reset, POST backdate {task | tasks: [], model | models: [], days}
+ * (moves every date of those entities N days into the past, so "older than 30 days" can be tested),
+ * POST make_public {tasks, models} (turns them into built-in examples: company "").
  */
 export function createEmbeddedRoutes(state: EmbeddedState, counters: Counters) {
   return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean> => {
@@ -75,6 +76,35 @@ export function createEmbeddedRoutes(state: EmbeddedState, counters: Counters) {
           const m = state.stores.models.get(id);
           if (!m) { missing.push(id); continue; }
           state.stores.models.put(shift(m, ms) as any);
+          models++;
+        }
+      });
+      json(res, missing.length ? 404 : 200, { tasks, models, missing });
+      return true;
+    }
+    if (route === 'make_public' && method === 'POST') {
+      // what the real server's built-in examples are: entities of no company (writes answer 403/21)
+      let body: Record<string, any>;
+      try {
+        body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
+      } catch {
+        json(res, 400, { error: 'malformed JSON' });
+        return true;
+      }
+      const missing: string[] = [];
+      let tasks = 0;
+      let models = 0;
+      state.stores.transaction(() => {
+        for (const id of [...(body.tasks ?? []), ...(body.task ? [body.task] : [])] as string[]) {
+          const t = state.stores.tasks.get(id);
+          if (!t) { missing.push(id); continue; }
+          state.stores.tasks.put({ ...structuredClone(t), company: '' });
+          tasks++;
+        }
+        for (const id of [...(body.models ?? []), ...(body.model ? [body.model] : [])] as string[]) {
+          const m = state.stores.models.get(id);
+          if (!m) { missing.push(id); continue; }
+          state.stores.models.put({ ...structuredClone(m), company: '' });
           models++;
         }
       });

@@ -1,4 +1,7 @@
+import type { CallRequest } from '../api/service.js';
 import type { EmbeddedState } from '../state.js';
+import { newId } from '../util/ids.js';
+import { validateName } from './common.js';
 
 /** Removes the task from every queue it is listed in; returns how many entries were removed. */
 export function removeFromQueues(state: EmbeddedState, taskId: string, now: string): number {
@@ -21,4 +24,15 @@ export function addToQueue(state: EmbeddedState, queueId: string, taskId: string
   q.entries.push({ task: taskId, added: now });
   q.last_update = now;
   state.stores.queues.put(q);
+}
+
+export function createQueue(state: EmbeddedState, req: CallRequest, name: string, fields: { tags?: string[]; system_tags?: string[] } = {}): string {
+  const now = state.isoNow();
+  const id = newId();
+  state.stores.queues.put({
+    id, name: validateName(name, 'queue'), created: now, last_update: now,
+    tags: fields.tags ?? [], system_tags: fields.system_tags ?? [], entries: [],
+    company: req.identity.company, user: req.identity.user,
+  });
+  return id;
 }

@@ -5,7 +5,7 @@ import { runQuery } from '../query/get-all.js';
 import type { EmbeddedState } from '../state.js';
 import { newId } from '../util/ids.js';
 import { bool, stringList, validateName } from './common.js';
-import { addToQueue } from './queue-ops.js';
+import { addToQueue, createQueue } from './queue-ops.js';
 import { loadTask } from './task-docs.js';
 import { hiddenPredicate } from './tasks-query.js';
 
@@ -52,14 +52,7 @@ export function createQueuesService(state: EmbeddedState): Service {
       if ([...store.values()].some((q) => q.name === name)) {
         throw new ApiFault(400, 801, 'Queue with the same name already exists', { name });
       }
-      const now = state.isoNow();
-      const q: Queue = {
-        id: newId(), name, created: now, last_update: now,
-        tags: stringList(req.body.tags), system_tags: stringList(req.body.system_tags), entries: [],
-        company: req.identity.company, user: req.identity.user,
-      };
-      store.put(q);
-      return { id: q.id };
+      return { id: createQueue(state, req, name, { tags: stringList(req.body.tags), system_tags: stringList(req.body.system_tags) }) };
     },
     get_all: getAll,
     get_all_ex: getAll,

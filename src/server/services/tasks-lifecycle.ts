@@ -4,7 +4,7 @@ import type { Task, TaskStatus } from '../../types/clearml.js';
 import type { EmbeddedState } from '../state.js';
 import { dateMs } from '../util/time.js';
 import { bool, forEachId } from './common.js';
-import { addToQueue, removeFromQueues } from './queue-ops.js';
+import { addToQueue, createQueue, removeFromQueues } from './queue-ops.js';
 import { ALL_STATUSES, applyStatus } from './task-status.js';
 import { assertWritable, loadTask } from './task-docs.js';
 
@@ -43,9 +43,12 @@ export function tasksLifecycle(state: EmbeddedState): Service {
   const enqueue = (req: CallRequest, body: Record<string, any>) => {
     let queueId: string | undefined = typeof body.queue === 'string' && body.queue ? body.queue : undefined;
     const queues = state.stores.queues;
+    if (queueId && body.queue_name) {
+      throw new ApiFault(400, 12, 'Validation error (either queue id or queue name should be provided)');
+    }
     if (!queueId && typeof body.queue_name === 'string' && body.queue_name) {
-      queueId = [...queues.values()].find((q) => q.name === body.queue_name)?.id;
-      if (!queueId) throw new ApiFault(400, 701, `Invalid queue id (no queue named ${body.queue_name})`, { name: body.queue_name });
+      // a queue named here is created when missing, as on the real server
+      queueId = [...queues.values()].find((q) => q.name === body.queue_name)?.id ?? createQueue(state, req, body.queue_name);
     }
     if (!queueId) {
       const dflt = [...queues.values()].filter((q) => q.system_tags?.includes('default'));
@@ -55,7 +58,10 @@ export function tasksLifecycle(state: EmbeddedState): Service {
     if (!queues.has(queueId)) throw new ApiFault(400, 701, `Invalid queue id (no such queue: ${queueId})`, { id: queueId });
     const t = loadTask(state, body.task);
     assertWritable(t);
-    const before = t.status;
+    if (queues.get(queueId)!.entries.some((e) => e.task === t.id)) {
+      throw new ApiFault(400, 706, 'Failed adding task to queue since task is already queued', { task: t.id, queue: queueId });
+    }
+    const before = t.status === 'queued' && (t as any).enqueue_status ? (t as any).enqueue_status : t.status;
     const now = state.isoNow();
     const fields = applyStatus(t, {
       status: 'queued',
