@@ -21,7 +21,7 @@ export interface Ctx {
   tasks: SeededTask[];
   models: SeededModel[];
   files: SeededFile[];
-  counters: { artifacts: number; foreign: number; input: number; s3: number; debugImages: number; plots: number; logs: number };
+  counters: { artifacts: number; foreign: number; input: number; s3: number; debugImages: number; debugImageEvents: number; plots: number; logs: number };
   datasetUris: string[];
   progress(phase: SeedPhase, done: number, total: number): void;
   warn(msg: string): void;

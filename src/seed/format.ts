@@ -27,7 +27,7 @@ export function formatSeedSummary(s: SeedSummary): string {
     `  artifacts:     ${s.artifactsUploaded} uploaded, ${s.foreignArtifacts} on a foreign host, ${s.inputArtifacts} input` +
       `${s.s3Artifacts ? `, ${s.s3Artifacts} on S3` : ''}`,
     `  models:        ${s.models} (${s.modelsInUse} used as input by another task, ${plural(s.sharedModelFiles, 'file')} shared by two models)`,
-    `  debug images:  ${s.debugImages} (${plural(s.tasksOver100DebugImages, 'task')} with more than 100)`,
+    `  debug images:  ${s.debugImages} files in ${s.debugImageEvents} events (${plural(s.tasksOver100DebugImages, 'task')} with more than 100)`,
     `  plots:         ${s.plots} with images; console lines: ${s.logLines}`,
   ];
   if (!s.backdated) lines.push('  note: tasks were not backdated (no /_embedded/backdate on this server): none is old enough to be deleted');

@@ -61,6 +61,8 @@ export interface TaskPlan {
   s3Artifact: boolean;
   models: ModelPlan[];
   debugImages: number;
+  /** extra debug-image events that point again at existing files (the SDK's file history wraps around) */
+  reusedDebugImages: number;
   plots: number;
   logLines: number;
   scalars: number;
@@ -142,7 +144,7 @@ function uniformTask(rng: Prng, i: number, opts: SeedOptions, threshold: number)
     ageDays: threshold + 10 + rng.int(0, 360), isDataset: false,
     artifacts: artifactPlans(opts.artifactsPerTask ?? 5), foreign: 0, inputArtifact: false, s3Artifact: false,
     models: modelPlans(rng, opts.modelsPerTask ?? 2, name, projectName),
-    debugImages: opts.debugImagesPerTask ?? 20, plots: opts.plotsPerTask ?? 0, logLines: opts.logLinesPerTask ?? 2,
+    debugImages: opts.debugImagesPerTask ?? 20, reusedDebugImages: 0, plots: opts.plotsPerTask ?? 0, logLines: opts.logLinesPerTask ?? 2,
     scalars: 0, tags: [],
   };
 }
@@ -156,7 +158,7 @@ function datasetTask(rng: Prng): TaskPlan {
       { key: 'val_split', type: 'custom', file: 'val.csv', contentType: 'text/csv' },
       { key: 'labels', type: 'dict', file: 'labels.json', contentType: 'application/json' },
     ],
-    foreign: 1, inputArtifact: false, s3Artifact: false, models: [], debugImages: rng.int(2, 4), plots: 0,
+    foreign: 1, inputArtifact: false, s3Artifact: false, models: [], debugImages: rng.int(2, 4), reusedDebugImages: 0, plots: 0,
     logLines: 10, scalars: 0, tags: ['dataset'],
   };
 }
@@ -180,6 +182,7 @@ function mixedTask(rng: Prng, i: number, opts: SeedOptions, threshold: number, f
     s3Artifact: false,
     models: modelPlans(rng, opts.modelsPerTask ?? rng.int(0, 2), name, projectName),
     debugImages: opts.debugImagesPerTask ?? (heavy ? rng.int(101, 150) : rng.int(3, 25)),
+    reusedDebugImages: opts.debugImagesPerTask === undefined && heavy ? rng.int(5, 15) : 0,
     plots: opts.plotsPerTask ?? rng.int(0, 2),
     logLines: opts.logLinesPerTask ?? rng.int(5, 30),
     scalars: rng.int(3, 10),

@@ -35,7 +35,7 @@ export async function seedServer(api: SeedApi, hosts: SeedHosts, opts: SeedOptio
     events: new EventBatcher(api, opts.eventsPerBatch ?? 5000, 3, (m) => ctx.warn(m)),
     s3: opts.s3 ? new S3Seeder(opts.s3) : undefined,
     projectIds: new Map(), tasks: [], models: [], files: [],
-    counters: { artifacts: 0, foreign: 0, input: 0, s3: 0, debugImages: 0, plots: 0, logs: 0 },
+    counters: { artifacts: 0, foreign: 0, input: 0, s3: 0, debugImages: 0, debugImageEvents: 0, plots: 0, logs: 0 },
     datasetUris: [],
     progress: (phase, done, total) => opts.onProgress?.(phase, done, total),
     warn: (msg) => {

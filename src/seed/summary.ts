@@ -29,6 +29,7 @@ export function summarize(ctx: Ctx, seed: number, thresholdDays: number, backdat
     modelsInUse: ctx.models.filter((m) => m.usedBy.length > 0).length,
     sharedModelFiles: [...uriCount.values()].filter((n) => n > 1).length,
     debugImages: ctx.counters.debugImages,
+    debugImageEvents: ctx.counters.debugImageEvents,
     tasksOver100DebugImages: ctx.tasks.filter((t) => t.debugImages > 100).length,
     plots: ctx.counters.plots,
     logLines: ctx.counters.logs,

@@ -50,6 +50,7 @@ export async function seedTask(ctx: Ctx, p: TaskPlan): Promise<SeededTask> {
   const task: SeededTask = {
     id, name: p.name, projectId, projectName: p.projectName, status: p.status, archived: p.archived,
     ageDays: p.ageDays, eligible: false, files: [], models: [], inputModels: [], externalUris: [], debugImages: 0,
+    debugImageEvents: 0,
   };
   const ts = Math.floor(now / 1000);
 
@@ -113,7 +114,16 @@ export async function seedTask(ctx: Ctx, p: TaskPlan): Promise<SeededTask> {
     task.files.push(f.url);
     events.push(debugImageEvent(id, n, metric, variant, path, f.url, now + j));
   }
+  // Later iterations overwrite the oldest files of a series: same key and URL, another event.
+  const firstSeries = events.slice(0, p.debugImages) as Array<ReturnType<typeof debugImageEvent>>;
+  const reusable = firstSeries.filter((e) => e.metric === 'predictions' && e.variant === 'train');
+  for (let k = 0; k < p.reusedDebugImages && reusable.length; k++) {
+    const e = reusable[k % reusable.length];
+    events.push({ ...e, iter: 1000 + k, timestamp: now + p.debugImages + k });
+  }
   task.debugImages = p.debugImages;
+  task.debugImageEvents = p.debugImages + (reusable.length ? p.reusedDebugImages : 0);
+  ctx.counters.debugImageEvents += task.debugImageEvents;
   ctx.counters.debugImages += p.debugImages;
   for (let j = 0; j < p.plots; j++) {
     const file = `confusion_val_${String(j).padStart(8, '0')}.png`;

@@ -112,7 +112,10 @@ export interface SeededTask {
   inputModels: string[];
   /** artifact URIs registered but never uploaded by us (foreign hosts, input references, s3) */
   externalUris: string[];
+  /** uploaded debug images (distinct files) */
   debugImages: number;
+  /** debug-image events; more than debugImages when some point again at a file */
+  debugImageEvents: number;
 }
 
 export interface SeedSummary {
@@ -144,7 +147,10 @@ export interface SeedSummary {
   modelsInUse: number;
   /** files that two models point to */
   sharedModelFiles: number;
+  /** uploaded debug images (distinct files) */
   debugImages: number;
+  /** debug-image events, some pointing again at a file already reported (history wrap-around) */
+  debugImageEvents: number;
   /** tasks with more than 100 debug images */
   tasksOver100DebugImages: number;
   plots: number;
