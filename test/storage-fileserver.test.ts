@@ -82,13 +82,13 @@ function ctx(extra: Partial<StorageContext> = {}): StorageContext {
   };
 }
 
-test('deletes uploaded files through delete_many, with sizes, and they are gone', async () => {
+test('deletes uploaded files through delete_many, one request for the batch, and they are gone', async () => {
   const paths = ['proj/task.a1/artifacts/data/data.csv', 'proj/task.a1/metrics/loss/val x+y/img 1.png'];
   await upload(paths, 'twelve bytes');
   const out = await deleteFiles(paths.map((p) => `${server.filesUrl}/${p.split('/').map(encodeURIComponent).join('/')}`), ctx());
-  expect(out.map((o) => [o.backend, o.status, o.bytes])).toEqual([
-    ['fileserver', 'deleted', 12],
-    ['fileserver', 'deleted', 12],
+  expect(out.map((o) => [o.backend, o.status])).toEqual([
+    ['fileserver', 'deleted'],
+    ['fileserver', 'deleted'],
   ]);
   for (const p of paths) expect(await status(p.split('/').map(encodeURIComponent).join('/'))).toBe(404);
   const c = await counters();
@@ -113,7 +113,10 @@ test('a missing file is done; a folder is never removed', async () => {
   expect(out.map((o) => o.status)).toEqual(['missing', 'missing', 'refused']);
   expect(out[2].reason).toBe('folder');
   expect(await status('proj/task.c3/artifacts/keep/inside.bin')).toBe(200);
-  expect((await counters()).delete_many ?? 0).toBe(0);
+  // the file name goes into delete_many; the extension-less folder name only ever gets a DELETE
+  const c = await counters();
+  expect(c.delete_many).toBe(1);
+  expect(c.delete).toBe(1);
 });
 
 test('an expired token is fetched again once after a 401, not once per file', async () => {
@@ -153,7 +156,7 @@ test('an extra http root without delete_many gets single DELETEs and never the t
   const storage = createStorage(ctx({ allowRoots: [foreignUrl] }));
   const out = await storage.deleteFiles([`${foreignUrl}/old/a.bin`, `${foreignUrl}/old/missing.bin`, `${foreignUrl}/old/b.bin`]);
   expect(out.map((o) => o.status)).toEqual(['deleted', 'missing', 'deleted']);
-  expect(foreignSeen.filter((r) => r.method === 'DELETE').map((r) => r.url).sort()).toEqual(['/old/a.bin', '/old/b.bin']);
+  expect(foreignSeen.filter((r) => r.method === 'DELETE').map((r) => r.url).sort()).toEqual(['/old/a.bin', '/old/b.bin', '/old/missing.bin']);
   expect(foreignSeen.filter((r) => r.url === '/delete_many')).toHaveLength(1);
   expect(foreignSeen.every((r) => r.auth === undefined)).toBe(true);
 });
@@ -211,3 +214,15 @@ test('a flaky file server (500, 503, dropped connections) still ends with every 
     await flaky.close();
   }
 }, 120_000);
+
+test('a task folder named <task name>.<task id> is never sent to delete_many (it would be removed whole)', async () => {
+  const folder = 'proj/train.0123456789abcdef0123456789abcdef';
+  await upload([`${folder}/artifacts/a/keep.bin`]);
+  const before = await counters();
+  const out = await deleteFiles([`${server.filesUrl}/${folder}`], ctx());
+  expect(out[0].status).toBe('missing');
+  expect(await status(`${folder}/artifacts/a/keep.bin`)).toBe(200);
+  const after = await counters();
+  expect((after.delete_many ?? 0) - (before.delete_many ?? 0)).toBe(0);
+  expect((after.delete ?? 0) - (before.delete ?? 0)).toBe(1);
+});

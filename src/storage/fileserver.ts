@@ -1,8 +1,9 @@
 /**
  * The ClearML file server. `POST /delete_many` removes whole folders (rmtree) when a path names
- * one, so every path is first checked with HEAD: only what answers as a file goes into a batch
- * (HEAD also tells the size freed). A server without delete_many (404/405) gets one
- * `DELETE /<path>` per file, which the server refuses for folders by itself.
+ * one, so only paths whose last segment is a file name (`name.ext`, never a `<task name>.<task id>`
+ * folder) go into a batch. Anything else gets one `DELETE /<path>`, which the server refuses for a
+ * folder by itself. No per-file probe: one request per 500 files is the point of batching.
+ * A server without delete_many (404/405) gets one `DELETE /<path>` per file.
  */
 import type { Got, Response } from 'got';
 import type { AllowRoot } from './allow-list.js';
@@ -54,7 +55,14 @@ export function relativePath(base: AllowRoot, loc: FileServerLocation): string {
   return loc.segments.slice(base.segments.length).map(encodeURIComponent).join('/');
 }
 
-type Probe = { kind: 'file'; bytes?: number } | { kind: 'unknown' } | { kind: 'done'; outcome: FileOutcome };
+/** ClearML ids are 32 hex characters; `<task name>.<task id>` is a task's folder, not a file. */
+const TASK_FOLDER_SUFFIX = /\.[0-9a-f]{32}$/i;
+const FILE_EXTENSION = /\.[A-Za-z0-9]{1,12}$/;
+
+/** True when the last path segment looks like a file the SDK uploaded, so delete_many is safe. */
+export function looksLikeFileName(segment: string): boolean {
+  return FILE_EXTENSION.test(segment) && !TASK_FOLDER_SUFFIX.test(segment);
+}
 
 class FileServer {
   private batchUnsupported = false;
@@ -74,21 +82,6 @@ class FileServer {
     return res;
   }
 
-  private async probe(t: Target<FileServerLocation>): Promise<Probe> {
-    try {
-      const res = await this.send('HEAD', relativePath(this.o.base, t.loc));
-      if (res.statusCode === 200) {
-        const len = Number(res.headers['content-length']);
-        return { kind: 'file', bytes: Number.isFinite(len) ? len : undefined };
-      }
-      // The real server answers 404 for a folder as well; either way nothing is to be deleted.
-      if (res.statusCode === 404) return { kind: 'done', outcome: outcomeOf(t.loc, 'missing', { detail: 'not found, or not a file' }) };
-      if (res.statusCode === 405 || res.statusCode === 501) return { kind: 'unknown' };
-      return { kind: 'done', outcome: outcomeOf(t.loc, 'failed', { reason: httpReason(res) }) };
-    } catch (err) {
-      return { kind: 'done', outcome: outcomeOf(t.loc, 'failed', { reason: errorText(err) }) };
-    }
-  }
 
   private async deleteSingle(t: Target<FileServerLocation>, bytes?: number): Promise<FileOutcome> {
     try {
@@ -142,13 +135,12 @@ class FileServer {
 
   async run(targets: Target<FileServerLocation>[]): Promise<FileOutcome[]> {
     const { limit } = this.o;
-    const probes = await Promise.all(targets.map((t) => limit(() => this.probe(t))));
     const result = new Array<FileOutcome>(targets.length);
     const batchable: Array<{ t: Target<FileServerLocation>; bytes?: number; i: number }> = [];
     const singles: number[] = [];
-    probes.forEach((p, i) => {
-      if (p.kind === 'done') result[i] = p.outcome;
-      else if (p.kind === 'file') batchable.push({ t: targets[i], bytes: p.bytes, i });
+    targets.forEach((t, i) => {
+      const last = t.loc.segments[t.loc.segments.length - 1] ?? '';
+      if (looksLikeFileName(last)) batchable.push({ t, i });
       else singles.push(i);
     });
     await Promise.all(
