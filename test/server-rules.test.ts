@@ -44,18 +44,19 @@ describe('status transitions', () => {
     expect((await get(id)).status).toBe('failed');
   });
 
-  test('published allows nothing without force; reset of published needs force (400/113)', async () => {
+  test('published allows nothing without force; reset of published needs force (400/110)', async () => {
     const id = await api.createTask('status three');
     await api.ok('tasks.started', { task: id });
     await api.ok('tasks.stopped', { task: id });
     await api.ok('tasks.publish', { task: id });
     expect((await get(id)).status).toBe('published');
     expect(await api.fails('tasks.started', { task: id })).toEqual([400, 110]);
-    expect(await api.fails('tasks.reset', { task: id })).toEqual([400, 113]);
+    expect(await api.fails('tasks.reset', { task: id })).toEqual([400, 110]);
     await api.ok('tasks.reset', { task: id, force: true });
     const t = await get(id);
-    expect(t.status).toBe('created');
+    expect(t).toMatchObject({ status: 'created', status_reason: 'reset', status_message: 'reset', runtime: {}, last_iteration: 0 });
     expect(t.started).toBeUndefined();
+    expect(t.status_changed).not.toBeNull();
   });
 
   test('edit needs force unless Draft; script merges, runtime is replaced', async () => {

@@ -6,13 +6,22 @@ import { bool } from './common.js';
 import { removeFromQueues } from './queue-ops.js';
 import { assertWritable, isArchived, loadTask } from './task-docs.js';
 
+export const DELETED_PREFIX = '__DELETED__';
+
 export interface DeleteOptions {
   force?: unknown;
   return_file_urls?: unknown;
   delete_output_models?: unknown;
 }
 
-/** Tasks that use the model as input (the deleted task itself included, as on the real server). */
+export interface CleanupResult {
+  updated_children: number;
+  updated_models: number;
+  deleted_models: number;
+  urls: { model_urls: string[]; event_urls: string[]; artifact_urls: string[] };
+}
+
+/** Tasks that use the model as input (the task being cleaned included, as on the real server). */
 export function tasksUsingModel(state: EmbeddedState, modelId: string): Task[] {
   const out: Task[] = [];
   for (const t of state.stores.tasks.values()) {
@@ -21,25 +30,22 @@ export function tasksUsingModel(state: EmbeddedState, modelId: string): Task[] {
   return out;
 }
 
-export const DELETED_PREFIX = '__DELETED__';
-
 /**
- * tasks.delete as the real server does it (bll/task/task_cleanup.py): status and force checks,
- * dequeue, children re-parented to __DELETED__<id>, unused draft output models deleted (drafts in use
- * lose their task), published output models pointed at __DELETED__<id>, events deleted.
+ * The real server's cleanup_task (bll/task/task_cleanup.py), shared by tasks.delete and tasks.reset:
+ * published children or published output models need force (400/123); children are re-parented to
+ * __DELETED__<id> (delete only); unused draft output models are deleted, drafts in use lose their task;
+ * published output models (and, without delete_output_models, drafts) point at __DELETED__<id>
+ * on delete, or lose their task on reset. Runs inside the caller's transaction.
  */
-export function deleteTask(state: EmbeddedState, identity: Identity, id: unknown, opts: DeleteOptions): Record<string, unknown> {
-  const t = loadTask(state, id);
-  assertWritable(t);
-  const force = bool(opts.force);
-  if (!force && t.status !== 'created' && !isArchived(t)) {
-    throw new ApiFault(400, 123, `Task cannot be deleted (status ${t.status}, use force or archive it first)`, {
-      task: t.id, status: t.status,
-    });
-  }
+export function cleanupTask(
+  state: EmbeddedState,
+  identity: Identity,
+  t: Task,
+  opts: { force: boolean; updateChildren: boolean; deleteOutputModels: boolean },
+): CleanupResult {
   const children = [...state.stores.tasks.values()].filter((c) => c.parent === t.id);
-  if (!force && children.some((c) => c.status === 'published')) {
-    throw new ApiFault(400, 123, 'Task cannot be deleted (it has published children, use force)', { task: t.id });
+  if (!opts.force && children.some((c) => c.status === 'published')) {
+    throw new ApiFault(400, 123, 'Task cannot be deleted (has children, use force=True)', { task: t.id });
   }
   const outputIds = new Set<string>();
   for (const m of state.stores.models.values()) if (m.task === t.id) outputIds.add(m.id);
@@ -47,60 +53,92 @@ export function deleteTask(state: EmbeddedState, identity: Identity, id: unknown
   const outputModels = [...outputIds].map((mid) => state.stores.models.get(mid)).filter((m) => m !== undefined);
   const published = outputModels.filter((m) => m.ready);
   const drafts = outputModels.filter((m) => !m.ready);
-  if (!force && published.length) {
+  if (!opts.force && published.length) {
     throw new ApiFault(400, 123, 'Task cannot be deleted (has output models, use force=True)', { task: t.id, models: published.length });
   }
   const inUse = new Set(drafts.filter((m) => tasksUsingModel(state, m.id).length > 0).map((m) => m.id));
 
-  const deleteModels = opts.delete_output_models === undefined ? true : bool(opts.delete_output_models);
   const now = state.isoNow();
   const deletedId = `${DELETED_PREFIX}${t.id}`;
-  const modelUrls = [...new Set(drafts.filter((m) => m.uri && !inUse.has(m.id)).map((m) => m.uri as string))];
-  let updatedModels = 0;
-  let deletedModels = 0;
-  const pointAtDeleted = (m: Model) => {
-    state.stores.models.put({ ...structuredClone(m), task: deletedId, last_change: now, last_changed_by: identity.user });
-    updatedModels++;
+  const result: CleanupResult = {
+    updated_children: 0,
+    updated_models: 0,
+    deleted_models: 0,
+    urls: {
+      model_urls: [...new Set(drafts.filter((m) => m.uri && !inUse.has(m.id)).map((m) => m.uri as string))],
+      event_urls: [],
+      artifact_urls: [
+        ...new Set(
+          (t.execution?.artifacts ?? [])
+            .filter((a) => (a.mode ?? 'output') === 'output' && typeof a.uri === 'string' && a.uri)
+            .map((a) => a.uri as string),
+        ),
+      ],
+    },
   };
-  const result = state.stores.transaction(() => {
-    removeFromQueues(state, t.id, now);
+  const detach = (m: Model) => {
+    const copy = structuredClone(m);
+    delete copy.task;
+    copy.last_change = now;
+    copy.last_changed_by = identity.user;
+    state.stores.models.put(copy);
+  };
+  const release = (models: Model[]) => {
+    for (const m of models) {
+      if (opts.updateChildren) {
+        state.stores.models.put({ ...structuredClone(m), task: deletedId, last_change: now, last_changed_by: identity.user });
+        result.updated_models++;
+      } else {
+        detach(m);
+      }
+    }
+  };
+
+  if (opts.updateChildren) {
     for (const c of children) {
       state.stores.tasks.put({ ...structuredClone(c), parent: deletedId, last_change: now, last_changed_by: identity.user });
+      result.updated_children++;
     }
-    if (deleteModels) {
-      for (const m of drafts) {
-        if (!inUse.has(m.id)) {
-          state.stores.models.delete(m.id);
-          deletedModels++;
-        } else {
-          const copy = structuredClone(m);
-          delete copy.task;
-          copy.last_change = now;
-          state.stores.models.put(copy);
-        }
+  }
+  if (opts.deleteOutputModels) {
+    for (const m of drafts) {
+      if (inUse.has(m.id)) {
+        detach(m);
+      } else {
+        state.stores.models.delete(m.id);
+        result.deleted_models++;
       }
-    } else {
-      drafts.forEach(pointAtDeleted);
     }
-    published.forEach(pointAtDeleted);
+  } else {
+    release(drafts);
+  }
+  release(published);
+  return result;
+}
+
+/** tasks.delete: Draft or archived tasks without force; dequeue, clean up outputs, delete events. */
+export function deleteTask(state: EmbeddedState, identity: Identity, id: unknown, opts: DeleteOptions): Record<string, unknown> {
+  const t = loadTask(state, id);
+  assertWritable(t);
+  const force = bool(opts.force);
+  if (!force && t.status !== 'created' && !isArchived(t)) {
+    throw new ApiFault(400, 123, `Task cannot be deleted (due to status, use force=True)`, {
+      task: t.id, expected: 'created', current: t.status,
+    });
+  }
+  const deleteOutputModels = opts.delete_output_models === undefined ? true : bool(opts.delete_output_models);
+  const { cleanup, events } = state.stores.transaction(() => {
+    removeFromQueues(state, t.id, state.isoNow());
+    const cleanup = cleanupTask(state, identity, t, { force, updateChildren: true, deleteOutputModels });
     const events = state.events.deleteForTask(t.id);
     state.stores.tasks.delete(t.id);
-    return events;
+    return { cleanup, events };
   });
-  const artifactUrls = [
-    ...new Set(
-      (t.execution?.artifacts ?? [])
-        .filter((a) => (a.mode ?? 'output') === 'output' && typeof a.uri === 'string' && a.uri)
-        .map((a) => a.uri as string),
-    ),
-  ];
   // the real answer is {deleted, updated_children, updated_models, deleted_models, urls}; events is ours
   return {
     deleted: true,
-    updated_children: children.length,
-    updated_models: updatedModels,
-    deleted_models: deletedModels,
-    events: { deleted: result },
-    urls: bool(opts.return_file_urls) ? { model_urls: modelUrls, event_urls: [], artifact_urls: artifactUrls } : null,
+    ...cleanup,
+    events: { deleted: events },
+    urls: bool(opts.return_file_urls) ? cleanup.urls : null,
   };
 }

@@ -6,6 +6,7 @@ import { dateMs } from '../util/time.js';
 import { bool, forEachId } from './common.js';
 import { addToQueue, createQueue, removeFromQueues } from './queue-ops.js';
 import { ALL_STATUSES, applyStatus } from './task-status.js';
+import { cleanupTask } from './task-delete.js';
 import { assertWritable, loadTask } from './task-docs.js';
 
 /** A worker counts as alive when it reported on the task within this window (apiserver.workers.task_update_timeout). */
@@ -140,38 +141,49 @@ export function tasksLifecycle(state: EmbeddedState): Service {
     return { updated: 1, fields };
   };
 
+  /** The real reset: published needs force; outputs cleaned up like a delete (children kept); back to Draft. */
   const reset = (req: CallRequest, body: Record<string, any>) => {
     const t = loadTask(state, body.task);
     assertWritable(t);
-    if (t.status === 'published' && !bool(body.force)) {
-      throw new ApiFault(400, 113, 'Task is published (use force to reset)', { task: t.id });
+    const force = bool(body.force);
+    if (t.status === 'published' && !force) {
+      throw new ApiFault(400, 110, 'Invalid task status (published task cannot be reset, use force)', { task: t.id, status: t.status });
     }
     const now = state.isoNow();
+    const deleteOutputModels = body.delete_output_models === undefined ? true : bool(body.delete_output_models);
     return store.transaction(() => {
-      const { removed } = dequeueTo(req, t, t.status, now);
-      applyStatus(t, { status: 'created', force: true, status_reason: body.status_reason, status_message: body.status_message, user: req.identity.user, now });
-      if (t.execution) delete t.execution.queue;
-      delete t.started;
-      delete t.completed;
-      delete (t as any).published;
-      delete (t as any).active_duration;
+      const removed = removeFromQueues(state, t.id, now);
+      const cleanup = cleanupTask(state, req.identity, t, { force, updateChildren: false, deleteOutputModels });
+      const fields = applyStatus(t, { status: 'created', force, status_reason: 'reset', status_message: 'reset', user: req.identity.user, now });
+      for (const k of ['started', 'completed', 'published', 'active_duration', 'enqueue_status', 'last_worker', 'last_worker_report']) {
+        delete (t as any)[k];
+      }
       t.last_iteration = 0;
       (t as any).last_metrics = {};
-      t.execution = { ...(t.execution ?? {}), artifacts: bool(body.clear_all) ? [] : (t.execution?.artifacts ?? []).filter((a) => a.mode === 'input') };
-      let deletedModels = 0;
-      if (body.delete_output_models !== false) {
-        for (const ref of t.models?.output ?? []) {
-          const m = state.stores.models.get(ref.model);
-          if (m && !m.ready && m.task === t.id) {
-            state.stores.models.delete(m.id);
-            deletedModels++;
-          }
-        }
-        t.models = { input: t.models?.input ?? [], output: [] };
+      t.runtime = {};
+      t.models = { input: t.models?.input ?? [], output: [] };
+      if (t.output) {
+        delete t.output.result;
+        delete t.output.error;
+      }
+      if (bool(body.clear_all)) {
+        t.execution = { test_split: 0, parameters: {}, model_desc: {}, model_labels: {}, artifacts: [] };
+        t.script = { binary: 'python', repository: '', entry_point: '' };
+      } else {
+        const execution = { ...(t.execution ?? {}), artifacts: (t.execution?.artifacts ?? []).filter((a) => a.mode === 'input') };
+        delete execution.queue;
+        t.execution = execution;
       }
       const events = state.events.deleteForTask(t.id);
       store.put(t);
-      return { updated: 1, fields: { status: 'created' }, dequeued: { removed }, deleted_models: deletedModels, events: { deleted: events } };
+      return {
+        updated: 1,
+        fields,
+        dequeued: removed ? { removed } : {},
+        ...cleanup,
+        urls: bool(body.return_file_urls) ? cleanup.urls : null,
+        events: { deleted: events },
+      };
     });
   };
 
