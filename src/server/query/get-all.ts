@@ -99,14 +99,20 @@ function intParam(v: unknown, name: string): number | undefined {
  * page defaults to 0 and page_size to 500 (also the cap); the body key scroll_id (even null) scrolls.
  */
 export function runQuery<T extends object>(
-  docs: Iterable<T>,
+  docs: Iterable<T> & { get?(id: string): T | undefined },
   body: Record<string, any>,
   spec: QuerySpec,
   scrolls: ScrollStates,
 ): QueryResult {
   const preds = buildPredicates(body, spec);
   const matched: T[] = [];
-  for (const d of docs) if (preds.every((p) => p(d))) matched.push(d);
+  // status polls ask for one id every few seconds: no scan for that
+  const single = Array.isArray(body.id) && body.id.length === 1 ? body.id[0] : typeof body.id === 'string' ? body.id : undefined;
+  const candidates: Iterable<T> =
+    docs.get && typeof single === 'string' && !single.startsWith('-') && !single.startsWith('__$')
+      ? [docs.get(single)].filter((d): d is T => d !== undefined)
+      : docs;
+  for (const d of candidates) if (preds.every((p) => p(d))) matched.push(d);
   sortDocs(matched, body.order_by);
 
   let slice: T[];

@@ -131,7 +131,7 @@ export function createModelsService(state: EmbeddedState): Service {
   const getAll = (req: CallRequest) => {
       const b = { ...req.body };
       if (b.ready !== undefined) b.ready = bool(b.ready);
-      const r = runQuery(store.values(), b, {
+      const r = runQuery(store, b, {
         patternFields: ['name', 'comment'],
         listFields: ['tags', 'system_tags', 'framework', 'uri', 'id', 'user', 'project', 'task', 'parent', 'metadata.*'],
         rangeFields: ['created', 'last_metrics.*', 'last_iteration'],

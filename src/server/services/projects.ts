@@ -79,7 +79,7 @@ export function createProjectsService(state: EmbeddedState): Service {
     } else if (b.parent === undefined) {
       b.parent = [null];
     }
-    const r = runQuery(store.values(), b, {
+    const r = runQuery(store, b, {
       patternFields: ['name', 'basename', 'description'],
       listFields: ['tags', 'system_tags', 'id', 'parent', 'path'],
       rangeFields: ['last_update'],

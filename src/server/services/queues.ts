@@ -32,7 +32,7 @@ export function createQueuesService(state: EmbeddedState): Service {
   const conform = (q: Record<string, unknown>) => ({ tags: [], system_tags: [], ...q });
 
   const getAll = (req: CallRequest) => {
-    const r = runQuery(store.values(), req.body, {
+    const r = runQuery(store, req.body, {
       patternFields: ['name'],
       listFields: ['tags', 'system_tags', 'id', 'metadata.*'],
       rangeFields: [],

@@ -40,5 +40,5 @@ export function queryTasks(state: EmbeddedState, body: Record<string, any>): Que
   if (b.project !== undefined && (b.include_subprojects === true || b.include_subprojects === 'true')) {
     b.project = expandProjects(state, stringList(b.project));
   }
-  return runQuery(state.stores.tasks.values(), b, { ...TASK_QUERY, extra: hiddenPredicate(b) }, state.scrolls);
+  return runQuery(state.stores.tasks, b, { ...TASK_QUERY, extra: hiddenPredicate(b) }, state.scrolls);
 }

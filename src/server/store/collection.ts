@@ -39,6 +39,10 @@ export class DocCollection<T extends { id: string }> {
     return this.cache.values();
   }
 
+  [Symbol.iterator](): IterableIterator<T> {
+    return this.cache.values();
+  }
+
   put(doc: T): void {
     this.upsertStmt.run(doc.id, JSON.stringify(doc));
     this.cache.set(doc.id, doc);
