@@ -291,3 +291,17 @@ describe('errors and retries', () => {
     expect(c.stats.retries).toBe(1);
   });
 });
+
+describe('getToken for the file server', () => {
+  test('getToken(stale) forces one new login; concurrent stale callers share it; a current token is kept', async () => {
+    const s = await tiny(apiHandler());
+    const c = client(s.url);
+    const first = await c.getToken();
+    expect(await c.getToken()).toBe(first);
+    const [a, b] = await Promise.all([c.getToken(first), c.getToken(first)]);
+    expect(a).not.toBe(first);
+    expect(b).toBe(a);
+    expect(await c.getToken(first)).toBe(a); // already replaced: no third login
+    expect(c.stats.logins).toBe(2);
+  });
+});

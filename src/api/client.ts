@@ -176,8 +176,13 @@ export class ClearMLClient implements ApiCaller {
     return this.authorizedCall<T>(endpoint, { body, contentType: 'application/json-lines' });
   }
 
-  /** A valid bearer token (logging in if needed), e.g. for the file server. Send it to the files host only. */
-  async getToken(): Promise<string> {
+  /**
+   * A valid bearer token (logging in if needed), e.g. for the file server. Send it to the files host only.
+   * Pass the token a server just refused (401) as `stale` to force one new login; concurrent callers
+   * that pass the same stale token share that login.
+   */
+  async getToken(stale?: string): Promise<string> {
+    if (stale !== undefined && stale === this.token) return this.refreshToken(stale, true);
     if (this.token && !this.expiresSoon()) return this.token;
     return this.refreshToken();
   }
@@ -199,7 +204,7 @@ export class ClearMLClient implements ApiCaller {
       } catch (e) {
         if (!(e instanceof ApiError) || !e.is(401)) throw e;
         this.logger?.debug?.(`${endpoint}: 401 from ${this.host}, logging in again`);
-        const fresh = await this.refreshToken(token);
+        const fresh = await this.refreshToken(token, true);
         return await this.send<T>(endpoint, url, payload, `Bearer ${fresh}`);
       }
     } catch (e) {
@@ -221,17 +226,18 @@ export class ClearMLClient implements ApiCaller {
    * One login at a time: concurrent callers share it. `stale` is the token that failed; if another
    * caller already replaced it, the new one is used without a second login.
    */
-  private refreshToken(stale?: string): Promise<string> {
+  private refreshToken(stale?: string, forced = false): Promise<string> {
     if (stale !== undefined && this.token && this.token !== stale && !this.expiresSoon()) {
       return Promise.resolve(this.token);
     }
-    this.login ??= this.doLogin().finally(() => {
+    this.login ??= this.doLogin(forced).finally(() => {
       this.login = undefined;
     });
     return this.login;
   }
 
-  private async doLogin(): Promise<string> {
+  /** `forced`: the current token was refused, so it must not be kept as a fallback. */
+  private async doLogin(forced = false): Promise<string> {
     const current = this.token;
     // Keys win; a bare token can only be exchanged for a fresh one with itself.
     const auth = this.basicAuth ?? (current ? `Bearer ${current}` : undefined);
@@ -241,7 +247,7 @@ export class ClearMLClient implements ApiCaller {
       data = await this.send<{ token?: unknown }>('auth.login', `${this.baseUrl}/auth.login`, { body: this.loginBody, contentType: 'application/json' }, auth);
     } catch (e) {
       // A bearer-only setup whose token still works should not stop because a refresh failed.
-      if (!this.basicAuth && current && (this.tokenExpiry === undefined || this.tokenExpiry > Date.now()) && !(e instanceof ApiError && e.is(401))) {
+      if (!forced && !this.basicAuth && current && (this.tokenExpiry === undefined || this.tokenExpiry > Date.now()) && !(e instanceof ApiError && e.is(401))) {
         this.logger?.warn?.(`could not refresh the ClearML token: ${(e as Error).message}; using the current one`);
         return current;
       }
