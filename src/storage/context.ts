@@ -15,7 +15,7 @@ export interface StorageContext {
   /** false: the configuration names no roots, only allowRoots do (default true) */
   useConfigRoots?: boolean;
   /** bearer token for the files server; called again once after a 401 */
-  getToken?: () => Promise<string>;
+  getToken?: (stale?: string) => Promise<string>;
   /** TLS for the files server: false skips verification, a string is a CA bundle path */
   verifyCertificate?: boolean | string;
   /** requests in flight at once, across all backends (default 16) */
@@ -30,7 +30,7 @@ export interface StorageContext {
 export interface StorageContextOptions {
   allowRoots?: string[];
   useConfigRoots?: boolean;
-  getToken?: () => Promise<string>;
+  getToken?: (stale?: string) => Promise<string>;
   concurrency?: number;
   fileServerBatchSize?: number;
   timeoutMs?: number;

@@ -25,7 +25,7 @@ export interface FileServerOptions {
 export class TokenSource {
   private current?: Promise<string>;
 
-  constructor(private readonly getToken: () => Promise<string>) {}
+  constructor(private readonly getToken: (stale?: string) => Promise<string>) {}
 
   get(): Promise<string> {
     // a failed fetch must not stick: a long-lived storage asks again next time
@@ -41,7 +41,7 @@ export class TokenSource {
     const now = await this.get();
     if (now !== rejected) return now;
     if (!this.refreshing) {
-      this.refreshing = this.getToken().finally(() => (this.refreshing = undefined));
+      this.refreshing = this.getToken(rejected).finally(() => (this.refreshing = undefined));
       this.current = this.refreshing;
     }
     return this.refreshing;
