@@ -16,7 +16,7 @@ function buildServer(): string {
     extends: path.join(repo, 'tsconfig.json'),
     compilerOptions: { outDir: path.join(out, 'dist'), rootDir: path.join(repo, 'src'), sourceMap: false },
     include: [],
-    files: [path.join(repo, 'src', 'server', 'index.ts')],
+    files: [path.join(repo, 'src', 'server', 'index.ts'), path.join(repo, 'src', 'commands', 'server.ts')],
   }));
   const r = spawnSync(process.execPath, [path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`tsc failed: ${r.stdout}${r.stderr}`);
@@ -28,6 +28,14 @@ function buildServer(): string {
 const s = await startServer({ dataDir: process.argv[2] });
 process.stdout.write(JSON.stringify({ apiUrl: s.apiUrl, accessKey: s.accessKey, secretKey: s.secretKey }) + '\\n');
 setInterval(() => {}, 1 << 30);
+`,
+  );
+  // the `server` command alone, registered the way src/cli.ts does it
+  fs.writeFileSync(
+    path.join(out, 'cli.js'),
+    `import yargs from 'yargs';
+import { serverCommand } from './dist/commands/server.js';
+await yargs(process.argv.slice(2)).command(serverCommand).strict().parseAsync();
 `,
   );
   return out;
@@ -50,6 +58,7 @@ function startChild(build: string, dataDir: string): Promise<{ child: ChildProce
 
 let build: string;
 let child: ChildProcess | undefined;
+let cliChild: ChildProcess | undefined;
 const dirs: string[] = [];
 const tempDir = () => {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'embedded-persist-'));
@@ -62,7 +71,7 @@ beforeAll(() => {
 }, 60000);
 
 afterAll(() => {
-  if (child?.pid && child.exitCode === null) child.kill('SIGKILL');
+  for (const c of [child, cliChild]) if (c?.pid && c.exitCode === null) c.kill('SIGKILL');
   fs.rmSync(build, { recursive: true, force: true });
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
@@ -141,3 +150,38 @@ test('kill -9 right after answered writes loses nothing', async () => {
     await api.close();
   }
 }, 30000);
+
+test('`server` command prints URLs and the access key, never the secret, and stops cleanly on SIGTERM', async () => {
+  const dataDir = tempDir();
+  const cli = spawn(process.execPath, [path.join(build, 'cli.js'), 'server', '--port', '0', '--files-port', '0', '--data-dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  cliChild = cli;
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    cli.stdout!.on('data', (c) => {
+      out += c;
+      if (out.includes('Stop with Ctrl-C.')) resolve();
+    });
+    cli.on('exit', (code) => reject(new Error(`exited early (${code}): ${out}`)));
+  });
+  const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'credentials.json'), 'utf8'));
+  expect(out).toContain(`access key:   ${creds.access_key}`);
+  expect(out).toContain(path.join(dataDir, 'credentials.json'));
+  expect(out).not.toContain(creds.secret_key);
+  const apiUrl = /api server: +(\S+)/.exec(out)![1];
+  const basic = Buffer.from(`${creds.access_key}:${creds.secret_key}`).toString('base64');
+  expect((await fetch(`${apiUrl}/auth.login`, { headers: { Authorization: `Basic ${basic}` } })).status).toBe(200);
+  const code = await new Promise((resolve) => {
+    cli.removeAllListeners('exit');
+    cli.once('exit', (c) => resolve(c));
+    cli.kill('SIGTERM');
+  });
+  expect(code).toBe(0);
+}, 30000);
+
+test('`server` command refuses mismatched key options', () => {
+  const r = spawnSync(process.execPath, [path.join(build, 'cli.js'), 'server', '--access-key', 'only-one'], { encoding: 'utf8' });
+  expect(r.status).not.toBe(0);
+  expect(r.stderr + r.stdout).toMatch(/--access-key and --secret-key go together/);
+});
