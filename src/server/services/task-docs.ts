@@ -12,6 +12,11 @@ export function conformTask(t: Task): Task {
   t.execution = { test_split: 0, parameters: {}, model_desc: {}, model_labels: {}, artifacts: [], ...(t.execution ?? {}) };
   t.execution.artifacts = (t.execution.artifacts ?? []).map((a) => ({ ...a, mode: a.mode ?? 'output' }));
   t.script = { binary: 'python', repository: '', entry_point: '', ...(t.script ?? {}) };
+  // the real server strips script strings on save
+  for (const k of ['repository', 'branch', 'version_num', 'tag', 'entry_point', 'working_dir', 'binary'] as const) {
+    const v = t.script[k];
+    if (typeof v === 'string') t.script[k] = v.trim();
+  }
   t.output ??= {};
   t.models = { input: t.models?.input ?? [], output: t.models?.output ?? [] };
   t.hyperparams ??= {};

@@ -229,6 +229,7 @@ export function tasksLifecycle(state: EmbeddedState): Service {
     const { t, fields } = setStatus(req, body, 'completed', (t, now) => {
       t.completed = now;
     });
+    fields.completed = t.completed;
     if (bool(body.publish)) {
       const now = state.isoNow();
       applyStatus(t, { status: 'published', force: bool(body.force), user: req.identity.user, now });
@@ -250,15 +251,21 @@ export function tasksLifecycle(state: EmbeddedState): Service {
     return { updated: 1, fields };
   };
 
-  const simple = (status: TaskStatus) => (req: CallRequest) => ({ updated: 1, fields: setStatus(req, req.body, status).fields });
+  /** stopped and failed also stamp `completed`, as on the real server; close does not. */
+  const simple = (status: TaskStatus, stampCompleted: boolean) => (req: CallRequest) => {
+    const { t, fields } = setStatus(req, req.body, status, (task, now) => {
+      if (stampCompleted) task.completed = now;
+    });
+    return { updated: 1, fields: stampCompleted ? { ...fields, completed: t.completed } : fields };
+  };
   const many = (fn: (req: CallRequest, body: Record<string, any>) => Record<string, unknown>) => (req: CallRequest) =>
     forEachId(req.body.ids, (id) => fn(req, { ...req.body, task: id }));
 
   return {
     started: (req) => started(req, req.body),
-    stopped: simple('stopped'),
-    failed: simple('failed'),
-    close: simple('closed'),
+    stopped: simple('stopped', true),
+    failed: simple('failed', true),
+    close: simple('closed', false),
     completed: (req) => completed(req, req.body),
     publish: (req) => publish(req, req.body),
     publish_many: many(publish),
