@@ -86,6 +86,11 @@ describe('tasks.get_all filters', () => {
     const { tasks } = await api.ok('tasks.get_all', { project: [project], order_by: ['-name'], only_fields: ['name', 'execution.artifacts'] });
     expect(tasks.map((t: any) => t.name)).toEqual(['beta three', 'alpha two', 'alpha one']);
     expect(tasks[0]).toEqual({ id: ids['beta three'], name: 'beta three', execution: { artifacts: [] } });
+    const excluded = await api.ok('tasks.get_all', { id: [ids['alpha two']], only_fields: ['-script', '-execution.artifacts'] });
+    expect(excluded.tasks[0].script).toBeUndefined();
+    expect(excluded.tasks[0].execution).toBeDefined();
+    expect(excluded.tasks[0].execution.artifacts).toBeUndefined();
+    expect(excluded.tasks[0].name).toBe('alpha two');
     const asc = await api.ok('tasks.get_all', { project: [project], order_by: ['last_update'], only_fields: ['name'] });
     expect(asc.tasks[0].name).toBe('alpha one');
   });

@@ -31,13 +31,35 @@ export function valueAt(doc: unknown, path: string): unknown {
   return v;
 }
 
-/** only_fields: copies the listed dotted paths (id always) into a new, nested object. */
+/**
+ * only_fields: copies the listed dotted paths (id always) into a new, nested object;
+ * "-path" entries are left out instead (the real server's exclusion prefix).
+ */
 export function project<T extends object>(doc: T, fields: string[] | undefined): Record<string, unknown> {
-  if (!fields || fields.length === 0) return structuredClone(doc) as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  copyPath(doc, out, ['id']);
-  for (const f of fields) if (typeof f === 'string' && f) copyPath(doc, out, f.split('.'));
+  const list = (fields ?? []).filter((f): f is string => typeof f === 'string' && f.length > 0);
+  const include = list.filter((f) => !f.startsWith('-'));
+  const exclude = list.filter((f) => f.startsWith('-')).map((f) => f.slice(1));
+  let out: Record<string, unknown>;
+  if (!include.length) {
+    out = structuredClone(doc) as Record<string, unknown>;
+  } else {
+    out = {};
+    copyPath(doc, out, ['id']);
+    for (const f of include) copyPath(doc, out, f.split('.'));
+  }
+  for (const f of exclude) deletePath(out, f.split('.'));
   return out;
+}
+
+function deletePath(obj: unknown, parts: string[]): void {
+  if (!obj || typeof obj !== 'object') return;
+  if (Array.isArray(obj)) {
+    for (const item of obj) deletePath(item, parts);
+    return;
+  }
+  const [head, ...rest] = parts;
+  if (!rest.length) delete (obj as Record<string, unknown>)[head];
+  else deletePath((obj as Record<string, unknown>)[head], rest);
 }
 
 function copyPath(src: unknown, dst: Record<string, unknown>, parts: string[]): void {
