@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { Counters } from './embedded/counters.js';
 import { delay, type FaultInjector } from './embedded/faults.js';
+import type { Latency } from './embedded/latency.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -16,10 +17,10 @@ export function fileOperation(req: http.IncomingMessage): string {
 }
 
 /** Adds counters, latency and injected faults around the file-server handler. */
-export function wrapFilesHandler(inner: Handler, counters: Counters, faults: FaultInjector, latencyMs: number): Handler {
+export function wrapFilesHandler(inner: Handler, counters: Counters, faults: FaultInjector, latency: Latency): Handler {
   return (req, res) => {
     counters.countFiles(fileOperation(req));
-    void delay(latencyMs).then(() => {
+    void delay(latency.ms).then(() => {
       const fault = faults.next();
       if (fault === 'drop') {
         req.socket.destroy();

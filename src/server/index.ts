@@ -8,6 +8,7 @@ import { Authenticator } from './auth/authenticator.js';
 import { resolveCredentials } from './auth/credentials.js';
 import { Counters } from './embedded/counters.js';
 import { FaultInjector } from './embedded/faults.js';
+import { Latency } from './embedded/latency.js';
 import { createEmbeddedRoutes } from './embedded/routes.js';
 import { createFilesHandler } from './files/index.js';
 import { ScrollStates } from './query/scroll-states.js';
@@ -37,7 +38,7 @@ export interface StartServerOptions {
   dataDir?: string;
   accessKey?: string;
   secretKey?: string;
-  /** delay added to every API and file-server request */
+  /** delay added to every API and file-server request (changeable later: POST /_embedded/latency {ms}) */
   latencyMs?: number;
   /** fraction of API and file-server requests that fail (500, 503 or a dropped connection) */
   faultRate?: number;
@@ -118,15 +119,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 
   const counters = new Counters();
   const seed = options.faultSeed ?? 1;
-  const latencyMs = options.latencyMs ?? 0;
+  const latency = new Latency(options.latencyMs ?? 0);
   const apiServer = http.createServer(
     createApiHandler({
       services,
       auth,
       counters,
       faults: new FaultInjector(options.faultRate ?? 0, seed),
-      latencyMs,
-      embedded: createEmbeddedRoutes(state, counters),
+      latency,
+      embedded: createEmbeddedRoutes(state, counters, latency),
     }),
   );
   const filesServer = http.createServer(
@@ -134,7 +135,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       createFilesHandler({ rootDir: path.join(dataDir, 'files'), authorize: auth.authorizeRequest }),
       counters,
       new FaultInjector(options.faultRate ?? 0, seed + 0x9e3779b9),
-      latencyMs,
+      latency,
     ),
   );
 

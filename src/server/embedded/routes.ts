@@ -3,6 +3,7 @@ import { readBody } from '../http/body.js';
 import type { EmbeddedState } from '../state.js';
 import { isoDate } from '../util/time.js';
 import type { Counters } from './counters.js';
+import type { Latency } from './latency.js';
 
 /** Prefix for test and bench support; the real server has nothing under it. */
 export const EMBEDDED_PREFIX = '/_embedded/';
@@ -30,9 +31,10 @@ function shift(doc: Record<string, unknown>, ms: number): Record<string, unknown
 /**
  * GET counters, POST counters/reset, POST backdate {task | tasks: [], model | models: [], days}
  * (moves every date of those entities N days into the past, so "older than 30 days" can be tested),
- * POST make_public {tasks, models} (turns them into built-in examples: company "").
+ * POST make_public {tasks, models} (turns them into built-in examples: company ""),
+ * GET/POST latency {ms} (the delay of every later API and file-server request; a bench seeds at 0).
  */
-export function createEmbeddedRoutes(state: EmbeddedState, counters: Counters) {
+export function createEmbeddedRoutes(state: EmbeddedState, counters: Counters, latency: Latency) {
   return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean> => {
     const method = (req.method ?? 'GET').toUpperCase();
     const route = url.pathname.slice(EMBEDDED_PREFIX.length).replace(/\/$/, '');
@@ -44,6 +46,27 @@ export function createEmbeddedRoutes(state: EmbeddedState, counters: Counters) {
       await readBody(req);
       counters.reset();
       json(res, 200, { ok: true });
+      return true;
+    }
+    if (route === 'latency' && method === 'GET') {
+      json(res, 200, { ms: latency.ms });
+      return true;
+    }
+    if (route === 'latency' && method === 'POST') {
+      let body: Record<string, any>;
+      try {
+        body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
+      } catch {
+        json(res, 400, { error: 'malformed JSON' });
+        return true;
+      }
+      const ms = body.ms;
+      if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+        json(res, 400, { error: 'ms must be a number >= 0' });
+        return true;
+      }
+      latency.set(ms);
+      json(res, 200, { ms: latency.ms });
       return true;
     }
     if (route === 'backdate' && method === 'POST') {

@@ -5,6 +5,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { TOKEN_COOKIE } from '../auth/authenticator.js';
 import type { Counters } from '../embedded/counters.js';
 import { delay, type FaultInjector } from '../embedded/faults.js';
+import type { Latency } from '../embedded/latency.js';
 import { compareVersions, MAX_API_VERSION, MIN_API_VERSION, parseVersion } from '../versions.js';
 import { readBody, queryParams } from './body.js';
 import { sendEnvelope, type EndpointInfo } from './envelope.js';
@@ -14,7 +15,7 @@ export interface ApiHandlerOptions {
   auth: Authenticator;
   counters: Counters;
   faults: FaultInjector;
-  latencyMs: number;
+  latency: Latency;
   /** test-support routes under /_embedded/ (no latency, no faults); returns false when not handled */
   embedded?: (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<boolean>;
 }
@@ -47,7 +48,7 @@ async function handle(opts: ApiHandlerOptions, req: http.IncomingMessage, res: h
   const endpoint: EndpointInfo = { name, requested, actual: null };
   opts.counters.countApi(name);
 
-  await delay(opts.latencyMs);
+  await delay(opts.latency.ms);
   const fault = opts.faults.next();
   if (fault === 'drop') {
     req.socket.destroy();
