@@ -1,18 +1,51 @@
 /**
- * HOOK for `--run-as-service true` (registering this process as a ClearML task and enqueueing it).
- * A later part replaces `prepareRunAsService`; `run` only relies on the ServiceSetup contract below.
- * For now: under an agent (CLEARML_TASK_ID set) we just run, protecting our own task; locally we
- * refuse with a clear message instead of guessing.
+ * `run --run-as-service true` (the default): the ClearML way.
+ * - no task id: register (or update) the "Cleanup Service" task from this git clone, enqueue it on
+ *   `--queue` (services), print its id and web URL, exit 0;
+ * - CLEARML_TASK_ID set (clearml-agent runs us) or `--task-id`: run as that task (src/task/service).
+ * `--run-as-service false` runs the plain local loop (protecting CLEARML_TASK_ID's task if set).
  */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Options } from 'yargs';
 import type { ClearMLConfig } from '../config/types.js';
 import type { Log } from '../log/index.js';
-import { EXIT_USAGE } from './exit.js';
+import {
+  DEFAULT_QUEUE,
+  enqueueTask,
+  findQueue,
+  readRepoInfo,
+  registerTask,
+  runTaskService,
+  taskWebUrl,
+  TaskSetupError,
+  type ServiceParams,
+} from '../task/index.js';
+import type { Engine } from './engine.js';
+import { EXIT_OK, EXIT_USAGE } from './exit.js';
+
+export const serviceOptions = {
+  queue: { type: 'string', default: DEFAULT_QUEUE, describe: 'queue the registered task is enqueued on (must exist)' },
+  enqueue: { type: 'boolean', default: true, describe: 'false: only register the task (a Draft to clone in the web app)' },
+  'task-id': { type: 'string', describe: 'run as this existing ClearML task, without an agent (console and status sent by us)' },
+  'repo-dir': { type: 'string', describe: 'git clone recorded as the task\'s code (default: this package\'s directory)' },
+} satisfies Record<string, Options>;
 
 export interface ServiceArgs {
   deleteThresholdDays: number;
   cleanupPeriodInDays: number;
   forceDelete: boolean;
   runAsService: boolean;
+  dryRun?: boolean;
+  once?: boolean;
+  concurrency?: number;
+  batchSize?: number;
+  pacingMs?: number;
+  stateDir?: string;
+  queue?: string;
+  enqueue?: boolean;
+  taskId?: string;
+  repoDir?: string;
 }
 
 export type ServiceSetup =
@@ -29,16 +62,87 @@ export type ServiceSetup =
       /** fires when the service should stop (e.g. aborted from the UI) */
       stopSignal?: AbortSignal;
     }
-  | { action: 'exit'; code: number; message?: string };
+  | { action: 'exit'; code: number; message?: string }
+  /** the whole run happens here (as a ClearML task); resolves to the exit code */
+  | { action: 'task'; run: (signal: AbortSignal) => Promise<number> };
 
-export async function prepareRunAsService(config: ClearMLConfig, args: ServiceArgs, _log: Log): Promise<ServiceSetup> {
-  if (!args.runAsService) return { action: 'continue', protectedTaskIds: config.taskId ? [config.taskId] : [] };
-  if (config.taskId) return { action: 'continue', protectedTaskIds: [config.taskId] };
+/** The package root: dist/commands/ or src/commands/ sit two levels below it. */
+export function packageDir(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
+function paramsOf(a: ServiceArgs): ServiceParams {
   return {
-    action: 'exit',
-    code: EXIT_USAGE,
-    message:
-      'running as a ClearML service (registering a task and enqueueing it) is not available yet; ' +
-      'pass --run-as-service false to run the cleanup locally',
+    deleteThresholdDays: a.deleteThresholdDays,
+    cleanupPeriodInDays: a.cleanupPeriodInDays,
+    forceDelete: a.forceDelete,
+    runAsService: a.runAsService,
+    dryRun: a.dryRun ?? false,
+    concurrency: a.concurrency ?? 4,
+    batchSize: a.batchSize ?? 500,
+    pacingMs: a.pacingMs ?? 200,
+    stateDir: a.stateDir ?? '',
   };
+}
+
+export async function prepareRunAsService(engine: Engine | ClearMLConfig, args: ServiceArgs, log: Log): Promise<ServiceSetup> {
+  const config = 'config' in engine ? engine.config : engine;
+  if (!args.runAsService) return { action: 'continue', protectedTaskIds: config.taskId ? [config.taskId] : [] };
+  if (!('config' in engine)) return { action: 'exit', code: EXIT_USAGE, message: 'internal: the task mode needs the engine' };
+  const taskId = args.taskId || config.taskId;
+  if (taskId) {
+    const underAgent = !args.taskId;
+    // clearml-agent sets CLEARML_LOG_TASK_TO_BACKEND=0: it ships our stdout itself
+    const shipConsole = !underAgent && process.env.CLEARML_LOG_TASK_TO_BACKEND !== '0';
+    return {
+      action: 'task',
+      run: (signal) =>
+        runTaskService({
+          client: engine.client,
+          api: engine.api,
+          storage: engine.storage,
+          log,
+          taskId,
+          underAgent,
+          shipConsole,
+          workerId: config.workerId,
+          defaults: paramsOf(args),
+          defaultStateDir: engine.stateDir,
+          once: args.once,
+          signal,
+        }),
+    };
+  }
+  try {
+    const code = await registerAndEnqueue(engine, args, log);
+    return { action: 'exit', code };
+  } catch (e) {
+    if (e instanceof TaskSetupError) return { action: 'exit', code: EXIT_USAGE, message: e.message };
+    throw e;
+  }
+}
+
+export async function registerAndEnqueue(engine: Engine, args: ServiceArgs, log: Log): Promise<number> {
+  const { client, config } = engine;
+  const repo = await readRepoInfo(args.repoDir ?? packageDir());
+  if (repo.dirty) log.warn('the clone has uncommitted changes: the agent runs the pushed commit, without them');
+  if (repo.unpushed) log.warn(`commit ${repo.commit.slice(0, 12)} is on no remote branch: push it, or the agent cannot check it out`);
+  const queueName = args.queue ?? DEFAULT_QUEUE;
+  const enqueue = args.enqueue !== false;
+  // the queue first: a missing queue leaves nothing behind
+  const queueId = enqueue ? await findQueue(client, queueName, config.api.apiServer) : undefined;
+  const reg = await registerTask(client, { repo, params: paramsOf(args), log });
+  for (const a of reg.active) {
+    if (a.id !== reg.taskId) log.warn(`another Cleanup Service task is already ${a.status === 'queued' ? 'queued' : 'running'}: ${a.id}`);
+  }
+  const url = taskWebUrl(config.api.webServer, reg.projectId, reg.taskId);
+  if (queueId) {
+    await enqueueTask(client, reg.taskId, queueId);
+    log.info(`Enqueued task ${reg.taskId} on queue "${queueName}": a services agent will run it`);
+  } else {
+    log.info(`Registered task ${reg.taskId} (not enqueued): clone it in the web app, edit its hyperparameters, enqueue it`);
+  }
+  log.info(`Task id: ${reg.taskId}`);
+  log.info(`Web page: ${url}`);
+  return EXIT_OK;
 }

@@ -8,13 +8,18 @@ import { runLoop, runPass, summarize, type PassReport } from '../cleanup/index.j
 import type { Log } from '../log/index.js';
 import { commonOptions, isUserError, openEngine, UsageError, validateCommon, type CommonArgs } from './engine.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE } from './exit.js';
-import { prepareRunAsService } from './run-as-service.js';
+import { prepareRunAsService, serviceOptions } from './run-as-service.js';
 
 export interface RunArgs extends CommonArgs {
   cleanupPeriodInDays: number;
   runAsService: boolean;
   once: boolean;
   dryRun: boolean;
+  /** --run-as-service true: see run-as-service.ts */
+  queue?: string;
+  enqueue?: boolean;
+  taskId?: string;
+  repoDir?: string;
 }
 
 export interface RunIo {
@@ -66,11 +71,12 @@ export async function runRunCommand(args: RunArgs, io: RunIo = {}): Promise<numb
     process.on('SIGTERM', onSignal);
   }
   try {
-    const setup = await prepareRunAsService(engine.config, args, log);
+    const setup = await prepareRunAsService(engine, args, log);
     if (setup.action === 'exit') {
       if (setup.message) err(`clearml-cleanup: ${setup.message}\n`);
       return setup.code;
     }
+    if (setup.action === 'task') return await setup.run(controller.signal);
     setup.stopSignal?.addEventListener('abort', () => controller.abort(), { once: true });
     log.info('Cleanup service started', {
       deleteThresholdDays: args.deleteThresholdDays,
@@ -122,6 +128,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   builder: (yargs) =>
     yargs
       .options(commonOptions)
+      .options(serviceOptions)
       .option('cleanup-period-in-days', { type: 'number', default: 1, describe: 'time between passes, days (fractions allowed)' })
       .option('run-as-service', {
         type: 'boolean',

@@ -1,0 +1,235 @@
+/**
+ * The hyperparameters of the Cleanup Service task (section General), written the way the ClearML
+ * SDK writes `task.connect(dict)` (values as strings: "30.0"/float, "True"/bool, "4"/int), and read
+ * back strictly: a value that does not parse fails the task instead of falling back to a default,
+ * because a cleanup must never guess what it may delete.
+ */
+import type { HyperParam } from '../types/clearml.js';
+import { HYPERPARAM_SECTION } from './constants.js';
+
+export type ParamType = 'float' | 'int' | 'bool' | 'str';
+
+export interface ServiceParams {
+  deleteThresholdDays: number;
+  cleanupPeriodInDays: number;
+  forceDelete: boolean;
+  runAsService: boolean;
+  dryRun: boolean;
+  concurrency: number;
+  batchSize: number;
+  pacingMs: number;
+  /** journal directory; "" = the default one */
+  stateDir: string;
+}
+
+export const DEFAULT_PARAMS: ServiceParams = {
+  deleteThresholdDays: 30,
+  cleanupPeriodInDays: 1,
+  forceDelete: false,
+  runAsService: true,
+  dryRun: false,
+  concurrency: 4,
+  batchSize: 500,
+  pacingMs: 200,
+  stateDir: '',
+};
+
+/** Days are capped so that dates stay representable (and a typo like 1e9 is caught). */
+export const MAX_DAYS = 36_500;
+
+interface ParamSpec {
+  name: string;
+  key: keyof ServiceParams;
+  type: ParamType;
+  description: string;
+  /** the value, or what is wrong with the text */
+  parse(text: string): { value: ServiceParams[keyof ServiceParams] } | { problem: string };
+}
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const INTEGER = /^[+-]?\d+(\.0*)?$/;
+
+function days(min: number, minInclusive: boolean) {
+  const range = `${minInclusive ? 'from' : 'greater than'} ${min}${minInclusive ? ` to ${MAX_DAYS}` : ` and at most ${MAX_DAYS}`}`;
+  return (text: string) => {
+    const n = DECIMAL.test(text) ? Number(text) : NaN;
+    if (!Number.isFinite(n) || (minInclusive ? n < min : n <= min) || n > MAX_DAYS) {
+      return { problem: `must be a number of days ${range} (fractions allowed, e.g. 30.0)` };
+    }
+    return { value: n };
+  };
+}
+
+function integer(min: number, max: number, unit = '') {
+  return (text: string) => {
+    const n = INTEGER.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) return { problem: `must be a whole number${unit} from ${min} to ${max}` };
+    return { value: n };
+  };
+}
+
+function boolean(text: string) {
+  const t = text.toLowerCase();
+  if (t === 'true' || t === '1') return { value: true };
+  if (t === 'false' || t === '0') return { value: false };
+  return { problem: 'must be True or False' };
+}
+
+export const PARAM_SPECS: readonly ParamSpec[] = [
+  {
+    name: 'delete_threshold_days',
+    key: 'deleteThresholdDays',
+    type: 'float',
+    description:
+      'Delete archived tasks that were archived more than this many days ago (fractions allowed). ' +
+      'Tasks that are not archived are never touched.',
+    parse: days(0, true),
+  },
+  {
+    name: 'cleanup_period_in_days',
+    key: 'cleanupPeriodInDays',
+    type: 'float',
+    description:
+      'Days between two cleanup passes (fractions allowed: 0.25 is every 6 hours). ' +
+      'Read again while the service sleeps, so an edit takes effect without a restart.',
+    parse: days(0, false),
+  },
+  {
+    name: 'force_delete',
+    key: 'forceDelete',
+    type: 'bool',
+    description:
+      'False: delete only archived Draft tasks. True: delete archived tasks in any status, ' +
+      'Published included, with their output models unless another task uses them.',
+    parse: boolean,
+  },
+  {
+    name: 'run_as_service',
+    key: 'runAsService',
+    type: 'bool',
+    description:
+      'True: keep running, one pass every cleanup_period_in_days. False: run one pass, then the task completes.',
+    parse: boolean,
+  },
+  {
+    name: 'dry_run',
+    key: 'dryRun',
+    type: 'bool',
+    description: 'True: only report (in the console and the scalars) what each pass would delete; delete nothing.',
+    parse: boolean,
+  },
+  {
+    name: 'concurrency',
+    key: 'concurrency',
+    type: 'int',
+    description: 'API read calls in flight at once (1 to 64). Keep it low on a busy shared server.',
+    parse: integer(1, 64),
+  },
+  {
+    name: 'batch_size',
+    key: 'batchSize',
+    type: 'int',
+    description: 'Tasks deleted per batch (1 to 500). An Abort lets the batch in progress finish.',
+    parse: integer(1, 500),
+  },
+  {
+    name: 'pacing_ms',
+    key: 'pacingMs',
+    type: 'int',
+    description: 'Pause between two batches, in milliseconds (0 to 3600000), to spare the server.',
+    parse: integer(0, 3_600_000, ' of milliseconds'),
+  },
+  {
+    name: 'state_dir',
+    key: 'stateDir',
+    type: 'str',
+    description:
+      'Directory of the deletion journal, which lets a killed pass be finished by the next one. ' +
+      'Empty: ~/.clearml-cleanup/state of the agent (inside a container: mount a volume to keep it).',
+    parse: (text) => ({ value: text }),
+  },
+];
+
+/** Python's str() of the value, as the SDK stores it. */
+export function formatParam(type: ParamType, value: unknown): string {
+  if (type === 'bool') return value ? 'True' : 'False';
+  if (type === 'float') {
+    const n = Number(value);
+    return Number.isInteger(n) ? n.toFixed(1) : String(n);
+  }
+  return String(value ?? '');
+}
+
+/** The section General as hyperparameter items (for tasks.edit / edit_hyper_params). */
+export function toHyperParams(p: ServiceParams): HyperParam[] {
+  return PARAM_SPECS.map((s) => ({
+    section: HYPERPARAM_SECTION,
+    name: s.name,
+    value: formatParam(s.type, p[s.key]),
+    type: s.type,
+    description: s.description,
+  }));
+}
+
+/** The `hyperparams` field of a task document: {General: {name: item}}. */
+export function toHyperParamsField(p: ServiceParams): Record<string, Record<string, HyperParam>> {
+  return { [HYPERPARAM_SECTION]: Object.fromEntries(toHyperParams(p).map((h) => [h.name, h])) };
+}
+
+/** One bad value: the console line names the parameter and shows the value as typed. */
+export interface ParamProblem {
+  name: string;
+  value: string;
+  problem: string;
+}
+
+export class InvalidParamsError extends Error {
+  constructor(readonly problems: ParamProblem[]) {
+    super(
+      problems
+        .map((p) => `hyperparameter ${HYPERPARAM_SECTION}/${p.name} = ${JSON.stringify(p.value)} ${p.problem}`)
+        .join('; '),
+    );
+    this.name = 'InvalidParamsError';
+  }
+}
+
+export interface ReadParams {
+  params: ServiceParams;
+  /** parameters not on the task, for which the default was used */
+  missing: string[];
+  /** parameters in General this service does not know */
+  unknown: string[];
+}
+
+/**
+ * Validates every value of section General. Throws InvalidParamsError listing all bad values;
+ * a parameter someone deleted in the UI takes its default (and is reported in `missing`).
+ */
+export function parseHyperParams(items: readonly HyperParam[], defaults: ServiceParams = DEFAULT_PARAMS): ReadParams {
+  const general = new Map(items.filter((i) => i.section === HYPERPARAM_SECTION).map((i) => [i.name, i]));
+  const params: ServiceParams = { ...defaults };
+  const problems: ParamProblem[] = [];
+  const missing: string[] = [];
+  for (const spec of PARAM_SPECS) {
+    const item = general.get(spec.name);
+    general.delete(spec.name);
+    if (!item) {
+      missing.push(spec.name);
+      continue;
+    }
+    const raw = item.value === undefined || item.value === null ? '' : String(item.value);
+    const text = spec.type === 'str' ? raw : raw.trim();
+    if (spec.type !== 'str' && text === '') {
+      problems.push({ name: spec.name, value: raw, problem: 'is empty: give it a value' });
+      continue;
+    }
+    const r = spec.parse(text);
+    if ('problem' in r) problems.push({ name: spec.name, value: raw, problem: r.problem });
+    else (params as unknown as Record<string, unknown>)[spec.key] = r.value;
+  }
+  if (problems.length) throw new InvalidParamsError(problems);
+  // the SDK's own marker, not a parameter of ours
+  general.delete('_ignore_remote_overrides_');
+  return { params, missing, unknown: [...general.keys()] };
+}
