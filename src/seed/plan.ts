@@ -140,7 +140,7 @@ function uniformTask(rng: Prng, i: number, opts: SeedOptions, threshold: number)
   const projectName = PROJECTS[i % PROJECTS.length];
   const name = taskName(rng, projectName, i);
   return {
-    index: i, projectName, name, type: 'training', status: 'created', archived: true,
+    index: i, projectName, name, type: 'training', status: opts.uniformStatus ?? 'created', archived: true,
     ageDays: threshold + 10 + rng.int(0, 360), isDataset: false,
     artifacts: artifactPlans(opts.artifactsPerTask ?? 5), foreign: 0, inputArtifact: false, s3Artifact: false,
     models: modelPlans(rng, opts.modelsPerTask ?? 2, name, projectName),

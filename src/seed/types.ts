@@ -51,6 +51,11 @@ export interface SeedOptions {
    * no foreign URLs, no shared or in-use models.
    */
   allEligible?: boolean;
+  /**
+   * Status of every task when allEligible: 'created' (archived Drafts, the default) or 'completed'
+   * (run and finished, so status_changed is set: the official script's query only finds those).
+   */
+  uniformStatus?: 'created' | 'completed';
   /** age threshold the summary's "eligible" count assumes, default 30 days */
   thresholdDays?: number;
   /** concurrent API calls, default 16 */
