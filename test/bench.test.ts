@@ -1,0 +1,74 @@
+/** Smoke test of `npm run bench`: the script runs end to end on a few tasks against dist/ (npm test builds it first). */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = process.cwd();
+let child: ChildProcess | undefined;
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-test-'));
+
+beforeAll(() => {
+  if (!existsSync(path.join(root, 'dist', 'bench', 'run-bench.js'))) {
+    // `npm test` builds first; this covers running the test file alone
+    try {
+      execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' });
+    } catch {
+      // another module may not type-check at this moment; tsc still emits the rest
+    }
+  }
+}, 120_000);
+
+afterAll(() => {
+  if (child?.pid && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const SIDE_KEYS = [
+  'tasks_per_second', 'api_calls_per_task', 'storage_requests_per_file', 'eligible_deleted_fraction', 'files_left', 'peak_rss_mb', 'wall_s',
+];
+
+test('the bench seeds two copies, runs ours and the official model, and reports both', async () => {
+  const jsonFile = path.join(tmp, 'bench.json');
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const args = ['--tasks', '20', '--artifacts', '1', '--models', '1', '--debug-images', '3', '--latency-ms', '0', '--json', jsonFile];
+  child = spawn(process.execPath, [path.join(root, 'scripts', 'bench.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c) => (out += c));
+  child.stderr!.on('data', (c) => (out += c));
+  const code = await new Promise<number | null>((resolve) => child!.on('close', (c) => resolve(c)));
+  expect(out).toContain('official (model)');
+  expect(code).toBe(0);
+
+  const r = JSON.parse(readFileSync(jsonFile, 'utf8'));
+  expect(Object.keys(r).sort()).toEqual(['official', 'ours', 'params', 'speedup']);
+  expect(r.params).toMatchObject({ tasks: 20, artifacts: 1, models: 1, debug_images: 3, latency_ms: 0 });
+  // 1 artifact + 1 model + 3 images per task
+  expect(r.params.files_per_copy).toBe(100);
+  for (const side of ['ours', 'official']) {
+    for (const k of SIDE_KEYS) expect(r[side]).toHaveProperty(k);
+    expect(r[side].exit_code).toBe(0);
+    expect(r[side].eligible).toBe(20);
+    expect(r[side].wall_s).toBeGreaterThan(0);
+    expect(r[side].tasks_per_second).toBeGreaterThan(0);
+    expect(r[side].peak_rss_mb).toBeGreaterThan(10);
+    expect(r[side].peak_rss_mb).toBeLessThan(2000);
+  }
+  expect(typeof r.speedup).toBe('number');
+
+  // ours: everything eligible in one pass, every file gone, few requests
+  expect(r.ours.eligible_deleted_fraction).toBe(1);
+  expect(r.ours.tasks_deleted).toBe(20);
+  expect(r.ours.files_left).toBe(0);
+  expect(r.ours.storage_by_operation.delete ?? 0).toBe(0);
+  expect(r.ours.api_calls_per_task).toBeLessThan(2);
+
+  // the official model: one page (20 < 100), so everything goes too, at one file-server DELETE per file
+  expect(r.official.tasks_deleted).toBe(20);
+  expect(r.official.files_left).toBe(0);
+  expect(r.official.storage_by_operation.delete).toBe(100);
+  expect(r.official.storage_requests_per_file).toBe(1);
+  expect(r.official.api_by_endpoint['tasks.get_by_id']).toBe(40);
+  expect(r.official.api_by_endpoint['tasks.delete']).toBe(20);
+}, 120_000);
