@@ -196,6 +196,31 @@ export function createModelsService(state: EmbeddedState): Service {
     delete_many: (req) => forEachId(req.body.ids, (id) => del(req, id, bool(req.body.force))),
     archive_many: (req) => forEachId(req.body.ids, (id) => setArchived(id, true)),
     unarchive_many: (req) => forEachId(req.body.ids, (id) => setArchived(id, false)),
+    // metadata is a map key -> {key, type, value}
+    add_or_update_metadata: (req) => {
+      const m = load(req.body.model);
+      assertWritable(m, 'model');
+      const items: Array<{ key: string; type?: string; value?: string }> = Array.isArray(req.body.metadata) ? req.body.metadata : [];
+      const meta: Record<string, unknown> = bool(req.body.replace_metadata) ? {} : { ...((m.metadata as Record<string, unknown>) ?? {}) };
+      for (const item of items) {
+        if (!item || typeof item.key !== 'string') throw new ApiFault(400, 12, 'Validation error (metadata item needs a key)');
+        meta[item.key] = { key: item.key, type: item.type ?? '', value: item.value === undefined ? '' : String(item.value) };
+      }
+      m.metadata = meta;
+      m.last_update = state.isoNow();
+      store.put(m);
+      return { updated: 1 };
+    },
+    delete_metadata: (req) => {
+      const m = load(req.body.model);
+      assertWritable(m, 'model');
+      const meta: Record<string, unknown> = { ...((m.metadata as Record<string, unknown>) ?? {}) };
+      for (const key of stringList(req.body.keys)) delete meta[key];
+      m.metadata = meta;
+      m.last_update = state.isoNow();
+      store.put(m);
+      return { updated: 1 };
+    },
     get_frameworks: () => ({ frameworks: [...new Set([...store.values()].map((m) => m.framework).filter(Boolean))] }),
   };
 }
