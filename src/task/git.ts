@@ -41,7 +41,7 @@ export async function readRepoInfo(dir: string): Promise<RepoInfo> {
   if (!top.ok) {
     throw new TaskSetupError(
       `${dir} is not a git clone: the ClearML agent clones the code from a git repository, so run this from a clone ` +
-        'of clearml-cleanup that has an "origin" remote (or pass --repo-dir)',
+        'of clearml-cleanup that has an "origin" remote (or pass --repo-dir), or pass --run-as-service false to run the cleanup here',
     );
   }
   const origin = await git(dir, ['remote', 'get-url', 'origin']);
