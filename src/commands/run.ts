@@ -133,7 +133,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('run-as-service', {
         type: 'boolean',
         default: true,
-        describe: 'run as a ClearML service task (under clearml-agent); false runs locally',
+        describe:
+          'true: register this clone as the ClearML task "Cleanup Service" and enqueue it (under clearml-agent: run as ' +
+          'that task, exit 254 when aborted); false: run the loop here',
       })
       .option('once', { type: 'boolean', default: false, describe: 'one pass, then exit' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'report what a pass would delete; delete nothing' })
