@@ -180,8 +180,11 @@ export async function executeEntry(ctx: ExecContext, entry: JournalEntry, opts: 
   const failedFiles = new Map<string, string>();
   if (urls.size) {
     const outcomes = await ctx.storage.deleteFiles([...urls]);
+    const sizes = new Map<string, number>();
+    for (const t of tasks) for (const [u, n] of Object.entries(t.sizes ?? {})) sizes.set(u, n);
     for (const o of outcomes) {
-      addFileOutcome(report, o);
+      const hint = o.status === 'deleted' && o.bytes === undefined ? sizes.get(o.url) : undefined;
+      addFileOutcome(report, hint === undefined ? o : { ...o, bytes: hint });
       if (o.status === 'failed') failedFiles.set(o.url, o.reason ?? 'failed');
     }
   }

@@ -14,6 +14,8 @@ export interface JournalTask {
   name?: string;
   /** files still to delete before the task may go */
   files: string[];
+  /** known sizes of some of those files (for the report when the backend does not tell) */
+  sizes?: Record<string, number>;
 }
 
 export interface JournalModel {

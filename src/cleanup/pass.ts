@@ -17,6 +17,9 @@ import { planBatch, type BatchPlan, type PlanContext } from './plan.js';
 import { addFailed, addFileOutcome, addKeptModel, addPlanned, addSkipped, newReport, type PassReport } from './report.js';
 import { selectTasks, type Rules } from './select.js';
 
+/** Consecutive batches whose planning failed before the pass gives up. */
+const MAX_PLAN_FAILURES = 3;
+
 export interface PassDeps {
   api: Api;
   storage: Storage;
@@ -51,7 +54,7 @@ function entryOf(plan: BatchPlan, force: boolean, id: string, now: Date): Journa
     id,
     createdAt: now.toISOString(),
     force,
-    tasks: plan.tasks.map((t) => ({ id: t.id, name: t.name, files: t.files })),
+    tasks: plan.tasks.map((t) => ({ id: t.id, name: t.name, files: t.files, ...(t.sizes ? { sizes: t.sizes } : {}) })),
     models: plan.models.map((m) => ({ id: m.id, owner: m.owner, file: modelFile.get(m.id) })),
     deferred: plan.deferred.map((d) => ({ id: d.id, owner: d.owner, uri: d.uri, waitingFor: d.waitingFor })),
   };
@@ -133,6 +136,7 @@ export async function runPass(deps: PassDeps, options: Partial<CleanupOptions>):
     eventTasksPerCall: opts.eventTasksPerCall,
   };
   const batches = chunks(selection.deletable, opts.batchSize);
+  let planFailures = 0;
   selection.deletable = [];
   for (let i = 0; i < batches.length; i++) {
     if (deps.signal?.aborted) {
@@ -144,11 +148,19 @@ export async function runPass(deps: PassDeps, options: Partial<CleanupOptions>):
     let plan: BatchPlan;
     try {
       plan = await planBatch(planCtx, batches[i]);
+      planFailures = 0;
     } catch (err) {
-      report.error = `planning batch ${i + 1} failed: ${errorMessage(err)}`;
-      for (const c of batches[i]) addFailed(report, { id: c.id, name: c.name, status: c.status, reason: report.error });
-      log.error(`Cleanup pass ended early: ${report.error}`);
-      break;
+      // Nothing of this batch was touched: its tasks wait for the next pass. A server that keeps
+      // failing ends the pass rather than hammering it batch after batch.
+      const why = `planning batch ${i + 1} failed: ${errorMessage(err)}`;
+      for (const c of batches[i]) addFailed(report, { id: c.id, name: c.name, status: c.status, reason: why });
+      if (++planFailures >= MAX_PLAN_FAILURES) {
+        report.error = why;
+        log.error(`Cleanup pass ended early: ${why}`);
+        break;
+      }
+      log.warn(`${why}; its ${batches[i].length} tasks wait for the next pass`);
+      continue;
     }
     for (const s of plan.skipped) addSkipped(report, s);
     for (const f of plan.failed) addFailed(report, f);

@@ -21,6 +21,8 @@ export interface PlannedTask {
   files: string[];
   /** ids of its models deleted with it */
   models: string[];
+  /** sizes the task records for some files (artifact content_size), for the bytes freed */
+  sizes?: Record<string, number>;
 }
 
 export interface PlannedModel {
@@ -73,7 +75,7 @@ export interface PlanContext {
 }
 
 interface TaskDoc extends TaskRow {
-  execution?: { artifacts?: Array<{ key?: string; mode?: string; uri?: string }> };
+  execution?: { artifacts?: Array<{ key?: string; mode?: string; uri?: string; content_size?: number }> };
   models?: { input?: Array<{ model?: string; name?: string }>; output?: Array<{ model?: string; name?: string }> };
   parent?: string;
 }
@@ -266,6 +268,11 @@ export async function planBatch(ctx: PlanContext, batch: Candidate[]): Promise<B
       else if (m.uri && m.keepFileReason) keptFiles.set(m.uri, m.keepFileReason);
     }
     const c = when.kind === 'delete' ? when.candidate : undefined;
+    const sizes: Record<string, number> = {};
+    for (const a of d.execution?.artifacts ?? []) {
+      const u = a?.uri?.trim();
+      if (u && files.has(u) && typeof a.content_size === 'number' && a.content_size > 0) sizes[u] = a.content_size;
+    }
     plan.tasks.push({
       id: d.id,
       name: d.name,
@@ -275,6 +282,7 @@ export async function planBatch(ctx: PlanContext, batch: Candidate[]): Promise<B
       dateField: c?.dateField ?? '',
       files: [...files],
       models: own.map((m) => m.id),
+      ...(Object.keys(sizes).length ? { sizes } : {}),
     });
   }
   plan.keptFiles = [...keptFiles].map(([url, reason]) => ({ url, reason }));

@@ -43,6 +43,18 @@ export interface BuiltTask {
   models: Array<{ id: string; uri: string }>;
 }
 
+function storageContext(server: RunningServer, s3host: string, client: ClearMLClient): StorageContext {
+  return {
+    filesServer: server.filesUrl,
+    storage: {
+      s3: { credentials: [{ bucket: BUCKET, host: s3host, key: 'S3RVER', secret: 'S3RVER', secure: false }] },
+      gcs: { credentials: [] },
+      azure: { containers: [] },
+    },
+    getToken: () => client.getToken(),
+  };
+}
+
 export class World {
   readonly limit = pLimit(8);
   private uploader?: BatchUploader;
@@ -50,12 +62,12 @@ export class World {
   private pendingEvents: object[] = [];
 
   private constructor(
-    readonly server: RunningServer,
-    readonly client: ClearMLClient,
+    public server: RunningServer,
+    public client: ClearMLClient,
     readonly s3rver: S3rver,
     readonly s3host: string,
     readonly s3: S3Client,
-    readonly realStorage: RealStorage,
+    public realStorage: RealStorage,
     readonly s3dir: string,
     readonly stateDir: string,
   ) {}
@@ -80,17 +92,29 @@ export class World {
     });
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     await s3.send(new CreateBucketCommand({ Bucket: FOREIGN_BUCKET }));
-    const ctx: StorageContext = {
-      filesServer: server.filesUrl,
-      storage: {
-        s3: { credentials: [{ bucket: BUCKET, host: s3host, key: 'S3RVER', secret: 'S3RVER', secure: false }] },
-        gcs: { credentials: [] },
-        azure: { containers: [] },
-      },
-      getToken: () => client.getToken(),
-    };
     const stateDir = await mkdtemp(path.join(tmpdir(), 'cleanup-state-'));
-    return new World(server, client, s3rver, s3host, s3, createStorage(ctx), s3dir, stateDir);
+    return new World(server, client, s3rver, s3host, s3, createStorage(storageContext(server, s3host, client)), s3dir, stateDir);
+  }
+
+  /**
+   * Restarts the API and file server on the same data and ports with other knobs (latency, faults),
+   * so data can be built on a healthy server and cleaned on a sick one. Needs start({dataDir}).
+   */
+  async reopen(opts: StartServerOptions, clientRetries = 6): Promise<void> {
+    const apiPort = Number(new URL(this.server.apiUrl).port);
+    const filesPort = Number(new URL(this.server.filesUrl).port);
+    const { dataDir, accessKey, secretKey } = this.server;
+    this.realStorage.close();
+    this.client.close();
+    await this.server.close();
+    this.server = await startServer({ port: apiPort, filesPort, dataDir, accessKey, secretKey, ...opts });
+    this.client = new ClearMLClient({
+      api: { apiServer: this.server.apiUrl, accessKey, secretKey },
+      retries: clientRetries,
+      backoffBaseMs: 20,
+      backoffMaxMs: 200,
+    });
+    this.realStorage = createStorage(storageContext(this.server, this.s3host, this.client));
   }
 
   get api(): Api {
@@ -181,9 +205,10 @@ export class World {
     const files: string[] = [];
     const artifacts: object[] = [];
     for (let i = 0; i < (spec.artifacts ?? 0); i++) {
-      const u = this.upload(`${folder}/artifacts/a${i}/data${i}.bin`, `artifact ${i} of ${id}`);
+      const body = `artifact ${i} of ${id}`;
+      const u = this.upload(`${folder}/artifacts/a${i}/data${i}.bin`, body);
       files.push(u);
-      artifacts.push({ key: `a${i}`, type: 'custom', mode: 'output', uri: u });
+      artifacts.push({ key: `a${i}`, type: 'custom', mode: 'output', uri: u, content_size: body.length });
     }
     for (let i = 0; i < (spec.s3Artifacts ?? 0); i++) {
       const u = await this.putS3(BUCKET, `${folder}/artifacts/s${i}/obj${i}.pkl`);
