@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApiError } from '../src/api/index.js';
+import { acquireLock } from '../src/cleanup/lock.js';
 import { runLoop, runPass, silentLogger, type Api, type PassReport, type Storage } from '../src/cleanup/index.js';
 import { World, type BuiltTask } from './support/cleanup-world.js';
 
@@ -86,6 +87,22 @@ describe('one server', () => {
     expect(reports[1].error).toBeUndefined();
     expect(reports[1].tasks.deleted).toBe(1);
     expect(await w.existing(t.files)).toEqual([]);
+  });
+
+  test('a second cleanup on the same state dir does nothing and says who holds it', async () => {
+    const t = await w.task({ artifacts: 1 });
+    await w.finalize();
+    const lock = await acquireLock(w.stateDir);
+    try {
+      const r = await runPass({ api: w.api, storage: w.storage, log: silentLogger }, opts(w));
+      expect(r.error).toMatch(/another clearml-cleanup \(pid \d+ on .*\) is using/);
+      expect(r.tasks.deleted).toBe(0);
+      expect(await w.taskExists(t.id)).toBe(true);
+    } finally {
+      await lock.release();
+    }
+    const r2 = await runPass({ api: w.api, storage: w.storage, log: silentLogger }, opts(w));
+    expect(r2.tasks.deleted).toBe(1);
   });
 
   test('a file that cannot be deleted keeps its task (reported failed) until a later pass can', async () => {

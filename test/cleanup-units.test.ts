@@ -6,6 +6,9 @@ import { judge, isExampleTask, type Rules } from '../src/cleanup/select.js';
 import { urlsOfEvent } from '../src/cleanup/events.js';
 import { artifactUrls } from '../src/cleanup/plan.js';
 import { Journal, newEntryId, type JournalEntry } from '../src/cleanup/journal.js';
+import { acquireLock, LockBusyError } from '../src/cleanup/lock.js';
+import { hostname } from 'node:os';
+import { utimes } from 'node:fs/promises';
 import { runLoop } from '../src/cleanup/loop.js';
 import { newReport, addFileOutcome, addSkipped, summarize } from '../src/cleanup/report.js';
 import { resolveOptions } from '../src/cleanup/options.js';
@@ -160,6 +163,43 @@ describe('journal', () => {
 
   test('a missing journal directory is an empty journal', async () => {
     expect((await new Journal(path.join(dir, 'nope')).list()).entries).toEqual([]);
+  });
+});
+
+describe('state dir lock', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'lock-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const holder = (pid: number, host = hostname()) =>
+    writeFile(path.join(dir, 'lock'), JSON.stringify({ pid, host, startedAt: '2026-01-01T00:00:00Z' }));
+
+  test('one holder at a time; released on release()', async () => {
+    const a = await acquireLock(dir);
+    await expect(acquireLock(dir)).rejects.toThrow(LockBusyError);
+    await a.release();
+    const b = await acquireLock(dir);
+    await b.release();
+  });
+
+  test('a live holder on this host blocks, with a message naming it', async () => {
+    await holder(process.ppid);
+    await expect(acquireLock(dir)).rejects.toThrow(new RegExp(`pid ${process.ppid} on ${hostname()}`));
+  });
+
+  test('a dead holder, our own pid (reused after a restart) or an old lock are taken over', async () => {
+    await holder(2 ** 22 + 12345);
+    await (await acquireLock(dir)).release();
+    await holder(process.pid);
+    await (await acquireLock(dir)).release();
+    await holder(process.ppid, 'another-host');
+    await expect(acquireLock(dir)).rejects.toThrow(LockBusyError);
+    const old = new Date(Date.now() - 3 * 3600_000);
+    await utimes(path.join(dir, 'lock'), old, old);
+    await (await acquireLock(dir)).release();
   });
 });
 
