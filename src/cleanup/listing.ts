@@ -15,24 +15,37 @@ export async function listAll<R extends { id: string }>(
   key: string,
 ): Promise<R[]> {
   const out: R[] = [];
+  await forEachPage<R>(api, endpoint, body, key, (rows) => {
+    out.push(...rows);
+  });
+  return out;
+}
+
+/** The same listing, handed over page by page (only new rows), so a caller can keep what it needs. */
+export async function forEachPage<R extends { id: string }>(
+  api: Api,
+  endpoint: string,
+  body: Record<string, unknown>,
+  key: string,
+  onPage: (rows: R[]) => void,
+): Promise<void> {
   const seen = new Set<string>();
   for (let page = 0; ; page++) {
     const data = await api.call<Record<string, unknown>>(endpoint, { ...body, page, page_size: PAGE_SIZE });
     const rows = (data?.[key] as R[] | undefined) ?? [];
-    let fresh = 0;
+    const fresh: R[] = [];
     for (const r of rows) {
       if (r && typeof r.id === 'string' && !seen.has(r.id)) {
         seen.add(r.id);
-        out.push(r);
-        fresh++;
+        fresh.push(r);
       }
     }
-    if (rows.length === 0 || fresh === 0) break;
+    if (fresh.length) onPage(fresh);
+    if (rows.length === 0 || fresh.length === 0) break;
     // A filter by a list of ids can never yield more rows than ids: skip the confirming empty page.
     const ids = body.id;
-    if (Array.isArray(ids) && out.length >= ids.length) break;
+    if (Array.isArray(ids) && seen.size >= ids.length) break;
   }
-  return out;
 }
 
 /** listAll over a long list of filter values, PAGE_SIZE values per query. */

@@ -5,7 +5,7 @@
  */
 import type { Api } from './ports.js';
 import { archiveTime, serverIso } from './dates.js';
-import { listAll } from './listing.js';
+import { forEachPage } from './listing.js';
 
 export interface TaskRow {
   id: string;
@@ -89,9 +89,6 @@ export function judge(t: TaskRow, rules: Rules): Verdict {
 export async function selectTasks(api: Api, rules: Rules): Promise<Selection> {
   const before = [`<${serverIso(rules.cutoff)}`];
   const base = { system_tags: ['archived'], only_fields: SELECT_FIELDS, order_by: ['id'], search_hidden: true };
-  const byChange = await listAll<TaskRow>(api, 'tasks.get_all', { ...base, last_change: before }, 'tasks');
-  const byUpdate = await listAll<TaskRow>(api, 'tasks.get_all', { ...base, last_update: before }, 'tasks');
-
   const seen = new Set<string>();
   const deletable: Candidate[] = [];
   const skipped: SkippedTask[] = [];
@@ -102,8 +99,11 @@ export async function selectTasks(api: Api, rules: Rules): Promise<Selection> {
     if (v.kind === 'delete') deletable.push(v.candidate);
     else if (v.kind === 'skip') skipped.push({ id: t.id, name: t.name, status: t.status, reason: v.why });
   };
-  for (const t of byChange) consider(t);
-  for (const t of byUpdate) if (!t.last_change) consider(t);
+  // Rows are judged page by page and dropped: only ids and verdicts are held, whatever the count.
+  await forEachPage<TaskRow>(api, 'tasks.get_all', { ...base, last_change: before }, 'tasks', (rows) => rows.forEach(consider));
+  await forEachPage<TaskRow>(api, 'tasks.get_all', { ...base, last_update: before }, 'tasks', (rows) => {
+    for (const t of rows) if (!t.last_change) consider(t);
+  });
   deletable.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { cutoff: rules.cutoff, deletable, skipped };
 }
