@@ -43,7 +43,10 @@ test('one world, every rule: force off then on', async () => {
   // artifacts registered by URL on a foreign host and in a bucket we were not given
   const foreignS3 = await w.putS3(FOREIGN_BUCKET, 'datasets/train.csv');
   const foreign = await w.task({ foreignArtifacts: ['https://datasets.example.com/imagenet/train.tar', foreignS3], artifacts: 1 });
+  // a built-in example task (public): the server refuses to delete it, so we never start on it
+  const example = await w.task({ artifacts: 1 });
   await w.finalize();
+  await w.makePublic([example.id]);
 
   // plan first: nothing is deleted
   const dry = await pass(false, { dryRun: true });
@@ -71,7 +74,9 @@ test('one world, every rule: force off then on', async () => {
   }
   expect(r1.tasks.skippedByReason['status completed is not Draft and force_delete is off']).toBe(1);
   expect(r1.tasks.skippedByReason['status published is not Draft and force_delete is off']).toBe(1);
-  expect(r1.tasks.skippedList.map((s) => s.id).sort()).toEqual([completed.id, published.id].sort());
+  expect(r1.tasks.skippedByReason['built-in example task (the server refuses to delete it)']).toBe(1);
+  expect(r1.tasks.skippedList.map((s) => s.id).sort()).toEqual([completed.id, published.id, example.id].sort());
+  expect(await w.existing(example.files)).toEqual(example.files);
 
   // the model in use elsewhere stays with its file; its task is gone
   expect(await w.taskExists(owner.id)).toBe(false);
@@ -112,8 +117,10 @@ test('one world, every rule: force off then on', async () => {
     expect(await w.taskExists(t.id)).toBe(false);
     expect(await w.existing(t.files)).toEqual([]);
   }
-  // never a task that is not archived or too recent
-  for (const t of [live, recent, user, sharedFile]) expect(await w.taskExists(t.id)).toBe(true);
+  // never a task that is not archived or too recent, nor an example task
+  for (const t of [live, recent, user, sharedFile, example]) expect(await w.taskExists(t.id)).toBe(true);
+  expect(await w.existing(example.files)).toEqual(example.files);
+  expect(r2.tasks.skippedByReason['built-in example task (the server refuses to delete it)']).toBe(1);
   expect(await w.existing(recent.files)).toEqual(recent.files);
   // the model in use is still kept
   expect(await w.modelExists(owner.models[0].id)).toBe(true);

@@ -87,7 +87,7 @@ function push<T>(r: PassReport, list: T[], item: T) {
 
 /** Reason without the ids that make every line unique, for counting. */
 function reasonKey(reason: string): string {
-  return reason.replace(/\b[0-9a-f]{32}\b/g, '<id>').replace(/task [^ ,]+(, [^ ,]+)*/g, 'task <id>');
+  return reason.replace(/\b[0-9a-f]{32}\b(, \b[0-9a-f]{32}\b)*/g, '<id>');
 }
 
 export function addSkipped(r: PassReport, s: SkippedTask) {

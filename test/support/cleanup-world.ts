@@ -271,6 +271,16 @@ export class World {
     if (res.status !== 200) throw new Error(`backdate: ${res.status} ${await res.text()}`);
   }
 
+  /** Turns tasks into built-in examples (public, no company): the server answers 403 to writes. */
+  async makePublic(tasks: string[]): Promise<void> {
+    const res = await fetch(`${this.server.apiUrl}/_embedded/make_public`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.client.getToken()}` },
+      body: JSON.stringify({ tasks }),
+    });
+    if (res.status !== 200) throw new Error(`make_public: ${res.status} ${await res.text()}`);
+  }
+
   async taskExists(id: string): Promise<boolean> {
     const r = await this.call<{ tasks: unknown[] }>('tasks.get_all', { id: [id], only_fields: ['id'], search_hidden: true });
     return r.tasks.length > 0;
