@@ -43,6 +43,10 @@ test('one world, every rule: force off then on', async () => {
   // artifacts registered by URL on a foreign host and in a bucket we were not given
   const foreignS3 = await w.putS3(FOREIGN_BUCKET, 'datasets/train.csv');
   const foreign = await w.task({ foreignArtifacts: ['https://datasets.example.com/imagenet/train.tar', foreignS3], artifacts: 1 });
+  // Drafts the server would refuse without force: a published child, a published output model
+  const parent = await w.task({ artifacts: 1 });
+  await w.task({ parent: parent.id, status: 'published', archived: false });
+  const withPublishedModel = await w.task({ artifacts: 1, models: [{ ready: true }] });
   // a built-in example task (public): the server refuses to delete it, so we never start on it
   const example = await w.task({ artifacts: 1 });
   await w.finalize();
@@ -75,7 +79,14 @@ test('one world, every rule: force off then on', async () => {
   expect(r1.tasks.skippedByReason['status completed is not Draft and force_delete is off']).toBe(1);
   expect(r1.tasks.skippedByReason['status published is not Draft and force_delete is off']).toBe(1);
   expect(r1.tasks.skippedByReason['built-in example task (the server refuses to delete it)']).toBe(1);
-  expect(r1.tasks.skippedList.map((s) => s.id).sort()).toEqual([completed.id, published.id, example.id].sort());
+  expect(r1.tasks.skippedList.map((s) => s.id).sort()).toEqual(
+    [completed.id, published.id, example.id, parent.id, withPublishedModel.id].sort(),
+  );
+  expect(r1.tasks.skippedList.find((s) => s.id === parent.id)?.reason).toMatch(/^has published child task \w+ and force_delete is off$/);
+  expect(r1.tasks.skippedList.find((s) => s.id === withPublishedModel.id)?.reason).toMatch(
+    /^has published output model \w+ and force_delete is off$/,
+  );
+  for (const t of [parent, withPublishedModel]) expect(await w.existing(t.files)).toEqual(t.files);
   expect(await w.existing(example.files)).toEqual(example.files);
 
   // the model in use elsewhere stays with its file; its task is gone
@@ -112,8 +123,9 @@ test('one world, every rule: force off then on', async () => {
   // force on: the completed and the published task go too, with their files
   const r2 = await pass(true);
   expect(r2.tasks.failed).toBe(0);
-  expect(r2.tasks.deleted).toBe(2);
-  for (const t of [completed, published]) {
+  expect(r2.tasks.deleted).toBe(4);
+  expect(await w.modelExists(withPublishedModel.models[0].id)).toBe(false);
+  for (const t of [completed, published, parent, withPublishedModel]) {
     expect(await w.taskExists(t.id)).toBe(false);
     expect(await w.existing(t.files)).toEqual([]);
   }

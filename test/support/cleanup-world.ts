@@ -33,6 +33,7 @@ export interface TaskSpec {
   plotImages?: number;
   /** output models, each with its own uploaded file unless a uri is given */
   models?: Array<{ uri?: string; ready?: boolean }>;
+  parent?: string;
 }
 
 export interface BuiltTask {
@@ -200,7 +201,7 @@ export class World {
   async task(spec: TaskSpec = {}): Promise<BuiltTask> {
     const n = ++this.seq;
     const name = spec.name ?? `task ${n}`;
-    const { id } = await this.call<{ id: string }>('tasks.create', { name, type: 'training' });
+    const { id } = await this.call<{ id: string }>('tasks.create', { name, type: 'training', ...(spec.parent ? { parent: spec.parent } : {}) });
     const folder = `proj/${name}.${id}`;
     const files: string[] = [];
     const artifacts: object[] = [];
