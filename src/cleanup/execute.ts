@@ -220,7 +220,6 @@ export async function executeEntry(ctx: ExecContext, entry: JournalEntry, opts: 
       addFailed(report, { id: t.id, name: t.name, reason: `the server refused to delete it: ${why}` });
       leftTasks.push({ id: t.id, name: t.name, files: [] });
     }
-    if (r.deleted.length) log.info(`Deleted ${r.deleted.length} tasks`);
   }
 
   // 3. Models whose owner is gone and whose file is gone.

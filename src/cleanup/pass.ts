@@ -15,7 +15,7 @@ import { chunks } from './listing.js';
 import { acquireLock, type Lock } from './lock.js';
 import { resolveOptions, type CleanupOptions } from './options.js';
 import { planBatch, type BatchPlan, type PlanContext } from './plan.js';
-import { addFailed, addFileOutcome, addKeptModel, addPlanned, addSkipped, newReport, type PassReport } from './report.js';
+import { addFailed, addFileOutcome, addKeptModel, addPlanned, addSkipped, formatBytes, newReport, type PassReport } from './report.js';
 import { selectTasks, type Candidate, type Rules } from './select.js';
 
 /** Consecutive batches whose planning failed before the pass gives up. */
@@ -232,8 +232,14 @@ async function handlePlan(p: Pass, plan: BatchPlan, i: number, batches: Candidat
   const entry = entryOf(plan, p.opts.forceDelete, newEntryId(new Date(), i), p.now);
   await p.exec.journal.write(entry);
   log.info(`Deleting ${plan.tasks.length} tasks`, { batch: i + 1, of: batches.length });
+  const before = { tasks: report.tasks.deleted, files: report.files.total.deleted, bytes: report.files.total.bytes, failed: report.tasks.failed };
   try {
     await executeEntry(p.exec, entry, { replay: false, finishDeferred: false });
+    log.info(
+      `Batch ${i + 1}/${batches.length}: deleted ${report.tasks.deleted - before.tasks} tasks, ` +
+        `${report.files.total.deleted - before.files} files (${formatBytes(report.files.total.bytes - before.bytes)})` +
+        (report.tasks.failed > before.failed ? `, ${report.tasks.failed - before.failed} failed` : ''),
+    );
   } catch (err) {
     // The entry stays in the journal: the end of this pass, or the next one, finishes it.
     log.error(`Batch ${i + 1} did not finish: ${errorMessage(err)}`);

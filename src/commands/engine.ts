@@ -81,7 +81,7 @@ export async function openEngine(a: CommonArgs, logOverride?: Log): Promise<Engi
   let real: RealStorage;
   try {
     real = createStorage(
-      storageContextFromConfig(config, { allowRoots: a.allowRoot, getToken: () => client.getToken(), log }),
+      storageContextFromConfig(config, { allowRoots: a.allowRoot, getToken: () => client.getToken(), log, concurrency: a.concurrency }),
     );
   } catch (err) {
     client.close();
