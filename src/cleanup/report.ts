@@ -137,7 +137,7 @@ export function summarize(r: PassReport): string[] {
   const planned = r.dryRun ? r.tasks.planned : r.tasks.deleted;
   lines.push(
     `Summary: ${verb} ${planned} tasks, skipped ${r.tasks.skipped}, failed ${r.tasks.failed} ` +
-      `(of ${r.selected} archived before ${r.cutoff}); models ${verb} ${r.models.deleted}, kept ${r.models.kept}` +
+      `(of ${r.selected} archived before ${r.cutoff}); models: ${verb} ${r.models.deleted}, kept ${r.models.kept}` +
       (r.models.deferred ? `, deferred ${r.models.deferred}` : '') +
       (r.models.failed ? `, failed ${r.models.failed}` : ''),
   );
