@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run bench -- [--tasks 2000] [--artifacts 5] [--models 2] [--debug-images 20] [--latency-ms 5]
- *                   [--only ours|official] [--json FILE]`
+ *                   [--only ours|official] [--ours-node-options OPTS] [--json FILE]`
  * Seeds the same data set on two embedded servers (at 0 ms latency), then runs one full cleanup pass
  * on each at --latency-ms, each in its own child process: ours (the real CLI, defaults) and a MODEL of
  * the official cleanup_service.py request pattern (src/bench/official-model.ts, not the script).
@@ -34,6 +34,7 @@ const argv = yargs(hideBin(process.argv))
   .option('debug-images', { type: 'number', default: 20, describe: 'debug images per task', coerce: positive('debug-images') })
   .option('latency-ms', { type: 'number', default: 5, describe: 'delay of every API and file-server request during the cleanup runs' })
   .option('only', { choices: ['ours', 'official'], describe: 'run one side only (e.g. the 20,000-task memory run)' })
+  .option('ours-node-options', { type: 'string', describe: 'NODE_OPTIONS for our side only, e.g. "--max-old-space-size=64" (default: none)' })
   .option('seed', { type: 'number', default: 1, describe: 'PRNG seed of the data set' })
   .option('json', { type: 'string', describe: 'write the results as JSON to this file' })
   .strict()
@@ -69,7 +70,7 @@ try {
   const report = await runBench(
     {
       tasks: argv.tasks, artifacts: argv.artifacts, models: argv.models, debugImages: argv['debug-images'],
-      latencyMs: argv['latency-ms'], only: argv.only, seed: argv.seed, thresholdDays: 30,
+      latencyMs: argv['latency-ms'], only: argv.only, oursNodeOptions: argv['ours-node-options'], seed: argv.seed, thresholdDays: 30,
     },
     { say },
   );

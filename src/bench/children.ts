@@ -24,7 +24,7 @@ export interface ChildSpec {
   env: Record<string, string>;
   /** scratch directory: HOME of the child and where it reports its RSS */
   workDir: string;
-  /** each line the child writes to stderr (progress) */
+  /** each line the child writes (progress) */
   onLine?: (line: string) => void;
 }
 
@@ -44,17 +44,17 @@ export async function runChild(spec: ChildSpec): Promise<ChildRun> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid) runningChildren.add(child.pid);
-  let stdout = '';
-  let stderr = '';
-  let partial = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => {
-    stderr += c;
-    if (!spec.onLine) return;
-    const lines = (partial + c).split('\n');
-    partial = lines.pop() ?? '';
-    for (const l of lines) spec.onLine(l);
-  });
+  const out = { stdout: '', stderr: '' };
+  for (const name of ['stdout', 'stderr'] as const) {
+    let partial = '';
+    child[name].setEncoding('utf8').on('data', (c: string) => {
+      out[name] += c;
+      if (!spec.onLine) return;
+      const lines = (partial + c).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) spec.onLine(l);
+    });
+  }
   const exitCode = await new Promise<number>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
@@ -67,5 +67,5 @@ export async function runChild(spec: ChildSpec): Promise<ChildRun> {
   } catch {
     maxRssBytes = undefined;
   }
-  return { exitCode, wallMs, maxRssBytes, stdout, stderr };
+  return { exitCode, wallMs, maxRssBytes, stdout: out.stdout, stderr: out.stderr };
 }

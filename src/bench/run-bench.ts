@@ -15,6 +15,8 @@ export type BenchSide = 'ours' | 'official';
 export interface BenchParams extends CopyParams {
   latencyMs: number;
   only?: BenchSide;
+  /** NODE_OPTIONS for our side only (e.g. a heap cap); none by default: ours runs with its defaults */
+  oursNodeOptions?: string;
 }
 
 export interface SideMetrics {
@@ -25,6 +27,8 @@ export interface SideMetrics {
   files_left: number;
   peak_rss_mb: number | null;
   wall_s: number;
+  /** CPU time the embedded server (API + file server, one thread) spent during the run: its own share of the wall time */
+  server_cpu_s: number;
   /** details behind the ratios */
   eligible: number;
   tasks_deleted: number;
@@ -79,10 +83,13 @@ export async function runBench(p: BenchParams, io: BenchIo): Promise<BenchReport
       await copy.resetCounters();
       await copy.setLatency(p.latencyMs);
       io.say(`cleanup pass: ${side === 'ours' ? 'ours (clearml-cleanup run --once, defaults)' : 'MODEL of the official cleanup_service.py request pattern'} at ${p.latencyMs} ms latency`);
+      // both servers live in this process and only this side's is busy: its CPU time is the server's work
+      const cpu0 = process.cpuUsage();
       const run = await runSide(side, copy, p, path.join(tmp, `${side}-work`), io);
+      const cpu = process.cpuUsage(cpu0);
       await copy.setLatency(0);
       const counters = await copy.counters();
-      report[side] = await measure(copy, run, counters);
+      report[side] = await measure(copy, run, counters, (cpu.user + cpu.system) / 1e6);
       if (run.exitCode !== 0) io.say(`  ${side} exited ${run.exitCode}: ${lastLines(run.stderr || run.stdout, 5)}`);
     }
     if (report.ours && report.official && report.official.tasks_per_second > 0) {
@@ -91,7 +98,7 @@ export async function runBench(p: BenchParams, io: BenchIo): Promise<BenchReport
     const seeded = copies.get(sides[0])!.seeded!;
     report.params = {
       tasks: p.tasks, artifacts: p.artifacts, models: p.models, debug_images: p.debugImages, latency_ms: p.latencyMs,
-      seed: p.seed, threshold_days: p.thresholdDays, only: p.only ?? null,
+      seed: p.seed, threshold_days: p.thresholdDays, only: p.only ?? null, ours_node_options: p.oursNodeOptions ?? null,
       files_per_copy: seeded.files.length,
       data_set: 'every task archived, completed and older than the threshold; files on the embedded file server',
       official_side: 'a model of the official cleanup_service.py request pattern (src/bench/official-model.ts), not the script',
@@ -119,12 +126,13 @@ async function runSide(side: BenchSide, copy: BenchCopy, p: BenchParams, workDir
     // the real CLI with its defaults; --force-delete because the tasks are completed, not Drafts
     const args = ['run', '--once', '--run-as-service', 'false', '--force-delete', '--delete-threshold-days', String(p.thresholdDays),
       '--state-dir', path.join(workDir, 'state')];
-    return runChild({ script: CLI_JS, args, env: copy.clientEnv(), workDir, onLine });
+    const env = { ...copy.clientEnv(), ...(p.oursNodeOptions ? { NODE_OPTIONS: p.oursNodeOptions } : {}) };
+    return runChild({ script: CLI_JS, args, env, workDir, onLine });
   }
   return runChild({ script: OFFICIAL_MAIN_JS, args: [String(p.thresholdDays)], env: copy.clientEnv(), workDir, onLine });
 }
 
-async function measure(copy: BenchCopy, run: ChildRun, c: ServerCounters): Promise<SideMetrics> {
+async function measure(copy: BenchCopy, run: ChildRun, c: ServerCounters, serverCpuS: number): Promise<SideMetrics> {
   const seeded = copy.seeded!;
   const eligible = seeded.tasks.filter((t) => t.eligible).map((t) => t.id);
   const left = await copy.tasksLeft(eligible);
@@ -140,6 +148,7 @@ async function measure(copy: BenchCopy, run: ChildRun, c: ServerCounters): Promi
     files_left: filesLeft,
     peak_rss_mb: run.maxRssBytes === undefined ? null : round(run.maxRssBytes / 2 ** 20, 1),
     wall_s: round(wallS, 2),
+    server_cpu_s: round(serverCpuS, 2),
     eligible: eligible.length,
     tasks_deleted: deleted,
     files_seeded: seeded.files.length,
@@ -165,6 +174,7 @@ export function formatReport(r: BenchReport): string[] {
   const fmt = (v: number | null | undefined, digits = 2) => (v === null || v === undefined ? '-' : v.toFixed(digits));
   const rows: Array<[string, (m: SideMetrics) => string]> = [
     ['wall time, s', (m) => fmt(m.wall_s, 2)],
+    ['  of which server CPU, s', (m) => fmt(m.server_cpu_s, 2)],
     ['tasks deleted / eligible', (m) => `${m.tasks_deleted} / ${m.eligible}`],
     ['tasks per second', (m) => fmt(m.tasks_per_second, 1)],
     ['API calls per task', (m) => fmt(m.api_calls_per_task, 3)],
