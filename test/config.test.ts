@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../src/config/index.js';
+import { ConfigError, describeConfig, loadConfig } from '../src/config/index.js';
 import { deriveFilesServer, deriveWebServer } from '../src/config/hosts.js';
 import { quotePyhoconValues } from '../src/config/hocon.js';
 import { AGENT_JSON_FILE, CLEARML_INIT_FILE, TempHome } from './config-helpers.js';
 
+const KEYS_CONF = { access_key: 'FILEACCESSKEY0000001', secret_key: 'file-secret-value-0000001' };
 const KEYS = { CLEARML_API_ACCESS_KEY: 'ENVACCESSKEY00000001', CLEARML_API_SECRET_KEY: 'env-secret-value-000000000001' };
 
 let home: TempHome;
@@ -273,15 +274,29 @@ describe('derived hosts', () => {
     expect(deriveWebServer('https://clearml.example.com/api')).toBeUndefined();
   });
 
-  test('an API address with no recognisable pattern asks for the web and files hosts', async () => {
-    const err = await configError(loadConfig({ env: { CLEARML_API_HOST: 'https://clearml.example.com/api', ...KEYS }, homeDir: home.dir }));
-    expect(err.message).toContain('CLEARML_WEB_HOST');
-    expect(err.message).toContain('https://clearml.example.com/api');
+  test('an API address with no recognisable pattern leaves web and files unknown, with a warning', async () => {
+    const cfg0 = await loadConfig({ env: { CLEARML_API_HOST: 'https://clearml.example.com/api', ...KEYS }, homeDir: home.dir });
+    expect(cfg0.api.webServer).toBeUndefined();
+    expect(cfg0.api.filesServer).toBeUndefined();
+    expect(cfg0.warnings).toHaveLength(1);
+    expect(cfg0.warnings![0]).toContain('CLEARML_FILES_HOST');
+    expect(cfg0.warnings![0]).toContain('https://clearml.example.com/api');
+    expect(describeConfig(cfg0)).toMatch(/api\.filesServer\s+\(unknown: no file-server URL will be deleted\)/);
+    expect(describeConfig(cfg0)).toMatch(/^warning: the ClearML files server is unknown/m);
     const cfg = await loadConfig({
       env: { CLEARML_API_HOST: 'https://clearml.example.com/api', CLEARML_WEB_HOST: 'https://clearml.example.com', ...KEYS },
       homeDir: home.dir,
     });
     expect(cfg.api.filesServer).toBe('https://clearml.example.com:8081');
+    expect(cfg.warnings).toBeUndefined();
+  });
+
+  test("the agent's JSON file with only api_server on another port loads (files server unknown)", async () => {
+    const file = home.write('agent.json', JSON.stringify({ api: { api_server: 'http://10.0.0.5:18008', credentials: KEYS_CONF } }));
+    const cfg = await loadConfig({ env: { CLEARML_CONFIG_FILE: file }, homeDir: home.dir });
+    expect(cfg.api.apiServer).toBe('http://10.0.0.5:18008');
+    expect(cfg.api.filesServer).toBeUndefined();
+    expect(cfg.warnings?.[0]).toMatch(/files server is unknown/);
   });
 });
 

@@ -77,6 +77,7 @@ export interface Engine {
 export async function openEngine(a: CommonArgs, logOverride?: Log): Promise<Engine> {
   const config = await loadConfig({ configFile: a.configFile });
   const log = logOverride ?? createLogger({ format: a.logFormat, level: config.logLevel });
+  for (const w of config.warnings ?? []) log.warn(w);
   const client = new ClearMLClient({ api: config.api, workerId: config.workerId, logger: log });
   let real: RealStorage;
   try {

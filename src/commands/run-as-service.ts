@@ -135,7 +135,7 @@ export async function registerAndEnqueue(engine: Engine, args: ServiceArgs, log:
   for (const a of reg.active) {
     if (a.id !== reg.taskId) log.warn(`another Cleanup Service task is already ${a.status === 'queued' ? 'queued' : 'running'}: ${a.id}`);
   }
-  const url = taskWebUrl(config.api.webServer, reg.projectId, reg.taskId);
+  const url = config.api.webServer ? taskWebUrl(config.api.webServer, reg.projectId, reg.taskId) : undefined;
   if (queueId) {
     await enqueueTask(client, reg.taskId, queueId);
     log.info(`Enqueued task ${reg.taskId} on queue "${queueName}": a services agent will run it`);
@@ -143,6 +143,6 @@ export async function registerAndEnqueue(engine: Engine, args: ServiceArgs, log:
     log.info(`Registered task ${reg.taskId} (not enqueued): clone it in the web app, edit its hyperparameters, enqueue it`);
   }
   log.info(`Task id: ${reg.taskId}`);
-  log.info(`Web page: ${url}`);
+  if (url) log.info(`Web page: ${url}`);
   return EXIT_OK;
 }

@@ -79,6 +79,7 @@ export async function runSeedCommand(args: SeedArgs, io: SeedCommandIo = {}): Pr
           }
         : undefined,
     };
+    if (!cfg.api.filesServer) throw new ConfigError('seed needs the files server: set CLEARML_FILES_HOST or api.files_server');
     if (!args.json) out(`Seeding ${cfg.api.apiServer} (files ${cfg.api.filesServer}) with ${args.tasks} tasks...\n`);
     const result = await seedServer(client, { apiUrl: cfg.api.apiServer, filesUrl: cfg.api.filesServer }, opts);
     if (showProgress) err('\n');

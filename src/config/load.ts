@@ -189,30 +189,30 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Readonly
   }
   const apiServer = checkUrl(apiPicked, 'api server');
 
+  // An agent's JSON config may name only api_server, on any port: that must not stop the service.
+  // An unknown files server just means none of its URLs may be deleted (the allow-list refuses them).
+  const warnings: string[] = [];
   const webPicked = r.text('api.webServer', overrides.webServer, 'webHost', ['api.web_server']);
-  let webServer: string;
+  let webServer: string | undefined;
   if (webPicked) {
     webServer = checkUrl(webPicked, 'web server');
   } else {
-    const derived = deriveWebServer(apiServer);
-    if (!derived) {
-      throw new ConfigError(
-        `cannot guess the ClearML web server from the API server ${redactUrl(apiServer)} (it is neither on port 8008 ` +
-          'nor named api.*). Set CLEARML_WEB_HOST and CLEARML_FILES_HOST, or api.web_server and api.files_server.',
-        { key: 'api.web_server' },
-      );
-    }
-    webServer = derived;
-    prov.note('api.webServer', 'derived', 'derived from api.apiServer');
+    webServer = deriveWebServer(apiServer);
+    if (webServer) prov.note('api.webServer', 'derived', 'derived from api.apiServer');
   }
 
   const filesPicked = r.text('api.filesServer', overrides.filesServer, 'filesHost', ['api.files_server']);
-  let filesServer: string;
+  let filesServer: string | undefined;
   if (filesPicked) {
     filesServer = checkUrl(filesPicked, 'files server');
-  } else {
+  } else if (webServer) {
     filesServer = deriveFilesServer(apiServer, webServer);
     prov.note('api.filesServer', 'derived', 'derived from api.webServer');
+  } else {
+    warnings.push(
+      `the ClearML files server is unknown (the API server ${redactUrl(apiServer)} is neither on port 8008 nor named api.*): ` +
+        'files on it will not be deleted (refused, and reported); set CLEARML_FILES_HOST or api.files_server',
+    );
   }
 
   const verifyCertificate = await r.verifyCertificate();
@@ -233,9 +233,10 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Readonly
     return found?.value;
   };
   const config: ClearMLConfig = {
-    api: { apiServer, webServer, filesServer, ...credentials, verifyCertificate, apiVersion },
+    api: { apiServer, ...(webServer ? { webServer } : {}), ...(filesServer ? { filesServer } : {}), ...credentials, verifyCertificate, apiVersion },
     storage,
     files: [...set.files],
+    ...(warnings.length ? { warnings } : {}),
     sources: prov.sources,
     origins: prov.origins,
   };

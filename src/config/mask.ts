@@ -73,9 +73,15 @@ function originText(cfg: Readonly<ClearMLConfig>, path: string): string {
 /** Human-readable lines: `key  value  source`, secrets masked. */
 export function describeConfig(cfg: Readonly<ClearMLConfig>): string {
   const masked = maskedConfig(cfg);
-  const { files, sources: _s, origins: _o, ...values } = masked;
+  const { files, sources: _s, origins: _o, warnings, ...values } = masked;
   const rows: [string, string][] = [];
   flatten(values, '', rows);
+  const at = rows.findIndex(([k]) => k === 'api.apiServer') + 1;
+  if (!cfg.api.webServer) rows.splice(at, 0, ['api.webServer', '(unknown)']);
+  if (!cfg.api.filesServer) {
+    const after = rows.findIndex(([k]) => k === 'api.webServer') + 1;
+    rows.splice(after, 0, ['api.filesServer', '(unknown: no file-server URL will be deleted)']);
+  }
   const keyWidth = Math.max(...rows.map(([k]) => k.length));
   const valueWidth = Math.min(60, Math.max(...rows.map(([, v]) => v.length)));
   const lines = [`ClearML configuration (files read: ${files.length ? files.join(', ') : 'none'})`];
@@ -83,5 +89,6 @@ export function describeConfig(cfg: Readonly<ClearMLConfig>): string {
     const origin = originText(cfg, key);
     lines.push(`  ${key.padEnd(keyWidth)}  ${origin ? `${value.padEnd(valueWidth)}  [${origin}]` : value}`.trimEnd());
   }
+  for (const w of warnings ?? []) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }

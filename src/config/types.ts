@@ -62,8 +62,13 @@ export interface StorageConfig {
 export interface ApiConfig {
   /** e.g. http://localhost:8008 (no trailing slash) */
   apiServer: string;
-  webServer: string;
-  filesServer: string;
+  /** undefined when neither set nor derivable from apiServer (see ClearMLConfig.warnings) */
+  webServer?: string;
+  /**
+   * undefined when neither set nor derivable: then no file-server URL is allowed for deletion
+   * (the allow-list refuses them, and reports them)
+   */
+  filesServer?: string;
   accessKey?: string;
   secretKey?: string;
   /** a bearer token instead of keys (CLEARML_AUTH_TOKEN) */
@@ -83,6 +88,8 @@ export interface ClearMLConfig {
   logLevel?: string;
   /** files that were read, in order */
   files: string[];
+  /** things the user should know but that do not stop us (e.g. an unknown files server); one line each */
+  warnings?: string[];
   /**
    * dotted path of a field of this object (e.g. `api.apiServer`, `storage.s3.credentials.0.secret`)
    * -> where its value came from
