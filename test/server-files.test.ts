@@ -19,7 +19,7 @@ function authorize(req: http.IncomingMessage): boolean {
 
 const auth = { authorization: `Bearer ${TOKEN}` };
 
-async function send(method: string, p: string, init: { headers?: Record<string, string>; body?: BodyInit } = {}) {
+async function send(method: string, p: string, init: { headers?: Record<string, string>; body?: string | Buffer } = {}) {
   // fetch would normalise `..` away: raw paths go through node:http
   return new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
     const url = new URL(base);

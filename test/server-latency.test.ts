@@ -41,7 +41,7 @@ test('a bad value is refused and leaves the latency as it was', async () => {
   for (const bad of [-1, 'soon', null]) {
     const res = await setLatency(bad);
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toMatch(/ms must be/);
+    expect(((await res.json()) as { error: string }).error).toMatch(/ms must be/);
   }
   const bodyless = await fetch(`${s.apiUrl}/_embedded/latency`, { method: 'POST', body: '{' });
   expect(bodyless.status).toBe(400);
