@@ -149,6 +149,8 @@ export class ClearMLClient implements ApiCaller {
       https: tls,
       timeout: { connect: opts.connectTimeoutMs ?? 10_000, request: opts.timeoutMs ?? 120_000 },
       retry: { limit: 0 }, // our own loop: it also counts, logs and knows about 401
+      // A redirect would carry the Basic credentials or the bearer token to wherever it points.
+      followRedirect: false,
       throwHttpErrors: false,
       responseType: 'text',
       headers: {
@@ -278,6 +280,13 @@ export class ClearMLClient implements ApiCaller {
           body: payload.body,
           headers: { authorization, 'content-type': payload.contentType },
         });
+        if (res.statusCode >= 300 && res.statusCode < 400) {
+          const to = redirectTarget(res.headers.location, url);
+          throw new ApiError({
+            endpoint, host: this.host, kind: 'malformed', code: res.statusCode,
+            resultMsg: `redirect to ${to} not followed (credentials are sent to the configured API server only); set api_server to the final address`,
+          });
+        }
         const answer = { status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), body: res.body };
         try {
           return unwrapEnvelope<T>(endpoint, this.host, answer);
@@ -321,6 +330,16 @@ function transportMessage(e: Error, code: string | undefined): string {
     msg = `${msg ? `${msg}; ` : ''}set api.verify_certificate to the CA bundle path, or to false`;
   }
   return msg;
+}
+
+/** Where a redirect points, as scheme://host:port only (its query could hold anything). */
+function redirectTarget(location: string | undefined, base: string): string {
+  if (!location) return 'nowhere';
+  try {
+    return new URL(location, base).origin;
+  } catch {
+    return 'an invalid address';
+  }
 }
 
 function redactUrl(s: string): string {

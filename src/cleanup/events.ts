@@ -4,6 +4,7 @@
  * scrolled until no task returns another iteration. Servers without the multi-task forms get the
  * per-task events.get_task_events scroll, followed to the very end (the SDK stops at ~100 URLs).
  */
+import { createHash } from 'node:crypto';
 import type { LimitFunction } from 'p-limit';
 import type { Api } from './ports.js';
 import { apiErrorOf, errorMessage } from './ports.js';
@@ -19,8 +20,37 @@ const BUCKET_BUDGET = 10_000;
 /** Variants per metric we want room for in that budget. */
 const VARIANTS_ALLOWANCE = 50;
 const MAX_ITERS = 100;
-/** A scroll that never ends is a server bug; stop rather than loop forever. */
-const MAX_SCROLL_CALLS = 100_000;
+/**
+ * A scroll that never ends is a server bug. Stopping quietly would under-count the task's files and
+ * leave them behind once the task is gone; so the scan fails and the task is kept (retried next pass).
+ */
+export const MAX_SCROLL_CALLS = 10_000;
+/** More events than any real task holds in one scroll (ClearML keeps at most a few per metric and iteration). */
+export const MAX_EVENTS_PER_SCROLL = 2_000_000;
+
+/** Detects a scroll that keeps returning the same batch, or more than it said it had, or without end. */
+class ScrollGuard {
+  private last = '';
+  private events = 0;
+  private total?: number;
+  constructor(private readonly what: string) {}
+
+  check(batch: unknown[], total?: unknown): void {
+    if (this.total === undefined && typeof total === 'number' && Number.isFinite(total)) this.total = total;
+    this.events += batch.length;
+    const sig = createHash('sha1').update(JSON.stringify(batch)).digest('hex');
+    if (sig === this.last) throw new Error(`${this.what}: the server returned the same events again; the scroll does not end`);
+    this.last = sig;
+    if (this.total !== undefined && this.events > this.total + batch.length) {
+      throw new Error(`${this.what}: more events (${this.events}) than the server's total (${this.total}); the scroll does not end`);
+    }
+    if (this.events > MAX_EVENTS_PER_SCROLL) throw new Error(`${this.what}: more than ${MAX_EVENTS_PER_SCROLL} events; the scroll does not end`);
+  }
+
+  tooLong(calls: number): never {
+    throw new Error(`${this.what}: still scrolling after ${calls} calls; the scroll does not end`);
+  }
+}
 
 export interface EventUrlResult {
   /** task id -> URLs (deduplicated) */
@@ -106,7 +136,9 @@ async function scanMulti(
   // many iterations at once would silently cut variants off.
   const iters = Math.max(1, Math.min(MAX_ITERS, Math.floor(BUCKET_BUDGET / (maxMetrics * VARIANTS_ALLOWANCE))));
   let scrollId: string | undefined;
-  for (let n = 0; n < MAX_SCROLL_CALLS; n++) {
+  const guard = new ScrollGuard(MULTI_ENDPOINT[kind]);
+  for (let n = 0; ; n++) {
+    if (n >= MAX_SCROLL_CALLS) guard.tooLong(n);
     let data: MultiResponse;
     try {
       data = await api.call<MultiResponse>(MULTI_ENDPOINT[kind], {
@@ -124,13 +156,16 @@ async function scanMulti(
       break;
     }
     let progressed = false;
+    const batch: unknown[] = [];
     for (const m of data.metrics) {
-      for (const it of m.iterations ?? []) {
-        const events = it.events ?? [];
+      for (const it of m?.iterations ?? []) {
+        const events = Array.isArray(it?.events) ? it.events : [];
         if (events.length) progressed = true;
-        for (const ev of events) add(out.urls, m.task, urlsOfEvent(ev, kind));
+        batch.push(...events);
+        for (const ev of events) if (ev && typeof ev === 'object') add(out.urls, m.task, urlsOfEvent(ev, kind));
       }
     }
+    if (progressed) guard.check(batch);
     if (!progressed || !data.scroll_id) break;
     scrollId = data.scroll_id;
   }
@@ -140,13 +175,19 @@ async function scanMulti(
 /** One task through events.get_task_events, scrolled to the end. */
 async function scanTask(api: Api, task: string, kind: EventKind, out: EventUrlResult): Promise<void> {
   let scrollId: string | undefined;
-  for (let n = 0; n < MAX_SCROLL_CALLS; n++) {
-    const data = await api.call<{ events?: Array<Record<string, unknown>>; scroll_id?: string; returned?: number }>(
+  const guard = new ScrollGuard(`events.get_task_events of task ${task}`);
+  for (let n = 0; ; n++) {
+    if (n >= MAX_SCROLL_CALLS) guard.tooLong(n);
+    const data = await api.call<{ events?: unknown; scroll_id?: string; returned?: number; total?: number }>(
       'events.get_task_events',
       { task, event_type: EVENT_TYPE[kind], batch_size: 1000, order: 'asc', ...(scrollId ? { scroll_id: scrollId } : {}) },
     );
-    const events = data?.events ?? [];
-    for (const ev of events) add(out.urls, task, urlsOfEvent(ev, kind));
+    if (data?.events !== undefined && !Array.isArray(data.events)) {
+      throw new Error(`events.get_task_events of task ${task}: "events" is ${typeof data.events}, not a list`);
+    }
+    const events = (data?.events ?? []) as Array<Record<string, unknown>>;
+    if (events.length) guard.check(events, data.total);
+    for (const ev of events) if (ev && typeof ev === 'object') add(out.urls, task, urlsOfEvent(ev, kind));
     if (events.length === 0 || !data.scroll_id) break;
     scrollId = data.scroll_id;
   }

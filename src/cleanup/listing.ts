@@ -32,10 +32,10 @@ export async function forEachPage<R extends { id: string }>(
   const seen = new Set<string>();
   for (let page = 0; ; page++) {
     const data = await api.call<Record<string, unknown>>(endpoint, { ...body, page, page_size: PAGE_SIZE });
-    const rows = (data?.[key] as R[] | undefined) ?? [];
+    const rows = checkedRows<R>(endpoint, data, key);
     const fresh: R[] = [];
     for (const r of rows) {
-      if (r && typeof r.id === 'string' && !seen.has(r.id)) {
+      if (!seen.has(r.id)) {
         seen.add(r.id);
         fresh.push(r);
       }
@@ -46,6 +46,38 @@ export async function forEachPage<R extends { id: string }>(
     const ids = body.id;
     if (Array.isArray(ids) && seen.size >= ids.length) break;
   }
+}
+
+/** A server answer the engine cannot trust; the pass stops (or the batch waits) and nothing is deleted on it. */
+export class BadAnswerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BadAnswerError';
+  }
+}
+
+/**
+ * The rows of a get_all answer, or a BadAnswerError: reading "no tasks" from an answer without a
+ * list, or guessing around rows without ids, would be a silent failure of the whole cleanup.
+ */
+export function checkedRows<R extends { id: string }>(endpoint: string, data: unknown, key: string): R[] {
+  const rows = data && typeof data === 'object' ? (data as Record<string, unknown>)[key] : undefined;
+  if (!Array.isArray(rows)) {
+    const what = rows === undefined ? `has no "${key}"` : `has "${key}" as ${rows === null ? 'null' : typeof rows}, not a list`;
+    throw new BadAnswerError(`${endpoint} answer ${what}: not a ClearML server answer we can trust`);
+  }
+  if (rows.length > PAGE_SIZE) {
+    throw new BadAnswerError(
+      `${endpoint} returned ${rows.length} rows for page_size ${PAGE_SIZE}: the server ignores paging (or is not ClearML)`,
+    );
+  }
+  rows.forEach((r, i) => {
+    const id = r && typeof r === 'object' ? (r as { id?: unknown }).id : undefined;
+    if (typeof id !== 'string' || !id) {
+      throw new BadAnswerError(`${endpoint} answer: ${key}[${i}].id is ${id === undefined ? 'missing' : `not a string (${typeof id})`}`);
+    }
+  });
+  return rows as R[];
 }
 
 /** listAll over a long list of filter values, PAGE_SIZE values per query. */

@@ -29,6 +29,8 @@ export const commonOptions = {
     describe: 'extra storage root files may be deleted under (s3://bucket/prefix, https://files.host, file:///path)',
   },
   'config-file': { type: 'string', describe: 'read this clearml.conf alone' },
+  'request-timeout-ms': { type: 'number', default: 120_000, describe: 'give up on one API request after this many ms (then retried)' },
+  retries: { type: 'number', default: 6, describe: 'repeats of an API request after a connection error, timeout or 5xx' },
   'log-format': { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'console log format' },
   'state-dir': {
     type: 'string',
@@ -44,6 +46,8 @@ export interface CommonArgs {
   pacingMs: number;
   allowRoot?: string[];
   configFile?: string;
+  requestTimeoutMs?: number;
+  retries?: number;
   logFormat: LogFormat;
   stateDir?: string;
 }
@@ -62,6 +66,12 @@ export function validateCommon(a: CommonArgs): void {
     throw new UsageError(`--batch-size must be an integer from 1 to 500, got ${a.batchSize}`);
   }
   if (!Number.isFinite(a.pacingMs) || a.pacingMs < 0) throw new UsageError(`--pacing-ms must be >= 0, got ${a.pacingMs}`);
+  if (a.requestTimeoutMs !== undefined && (!Number.isFinite(a.requestTimeoutMs) || a.requestTimeoutMs < 100)) {
+    throw new UsageError(`--request-timeout-ms must be a number of ms >= 100, got ${a.requestTimeoutMs}`);
+  }
+  if (a.retries !== undefined && (!Number.isInteger(a.retries) || a.retries < 0 || a.retries > 20)) {
+    throw new UsageError(`--retries must be an integer from 0 to 20, got ${a.retries}`);
+  }
 }
 
 export interface Engine {
@@ -74,11 +84,27 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+function newClient(config: ClearMLConfig, a: CommonArgs, log: Log): ClearMLClient {
+  return new ClearMLClient({
+    api: config.api,
+    workerId: config.workerId,
+    logger: log,
+    ...(a.requestTimeoutMs !== undefined ? { timeoutMs: a.requestTimeoutMs } : {}),
+    ...(a.retries !== undefined ? { retries: a.retries } : {}),
+  });
+}
+
 export async function openEngine(a: CommonArgs, logOverride?: Log): Promise<Engine> {
   const config = await loadConfig({ configFile: a.configFile });
   const log = logOverride ?? createLogger({ format: a.logFormat, level: config.logLevel });
   for (const w of config.warnings ?? []) log.warn(w);
-  const client = new ClearMLClient({ api: config.api, workerId: config.workerId, logger: log });
+  let client: ClearMLClient;
+  try {
+    client = newClient(config, a, log);
+  } catch (err) {
+    // e.g. an unreadable CA bundle: the user's to fix, one line
+    throw new ConfigError(err instanceof Error ? err.message : String(err));
+  }
   let real: RealStorage;
   try {
     real = createStorage(
