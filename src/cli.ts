@@ -11,6 +11,8 @@ import { planCommand } from './commands/plan.js';
 import { configCommand } from './commands/config.js';
 import { seedCommand } from './commands/seed.js';
 import { serverCommand } from './commands/server.js';
+import { orphansCommand } from './commands/orphans.js';
+import { reportCommand } from './commands/report.js';
 
 const EPILOG = `Exit codes: 0 ok, 1 some deletions failed, 2 bad usage or configuration.
 Docs: README.md in the clearml-cleanup repository.`;
@@ -24,6 +26,8 @@ await yargs(hideBin(process.argv))
   .command(configCommand)
   .command(seedCommand)
   .command(serverCommand)
+  .command(orphansCommand)
+  .command(reportCommand)
   .demandCommand(1, 'Name a command; see --help.')
   .strict()
   .recommendCommands()

@@ -1,5 +1,5 @@
 /** The cleanup engine: import from here. It knows nothing of yargs, winston or how it was started. */
-export type { Api, ApiErrorLike, FileOutcome, FileStatus, FileVerdict, Logger, Storage } from './ports.js';
+export type { Api, ApiErrorLike, FileOutcome, FileStatus, FileVerdict, Logger, ProgressEvent, Storage } from './ports.js';
 export { silentLogger } from './ports.js';
 export type { CleanupOptions } from './options.js';
 export { DEFAULT_OPTIONS, resolveOptions } from './options.js';
@@ -15,3 +15,9 @@ export { Journal, defaultStateDir } from './journal.js';
 export type { JournalEntry } from './journal.js';
 export { CountingApi } from './counting-api.js';
 export { cutoffDate, parseServerDate, archiveTime, serverIso } from './dates.js';
+export { sweepOrphans, taskIdsInPath } from './orphans.js';
+export type { OrphanDeps, OrphanOptions, OrphanReport, RootTotals, SweepStorage, ListedFile } from './orphans.js';
+export { collectReferences, ReferenceIndex, NO_OWNER } from './references.js';
+export { storageUsage, underRoots } from './usage.js';
+export type { UsageReport, UsageRow, UsageDeps, UsageOptions } from './usage.js';
+export { usageTable, orphanSummary } from './usage-table.js';

@@ -4,7 +4,7 @@
  * waited for their users to be deleted later in the pass, and report.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { Logger, Storage, Api } from './ports.js';
+import type { Logger, Storage, Api, ProgressEvent } from './ports.js';
 import { errorMessage } from './ports.js';
 import { CountingApi } from './counting-api.js';
 import { cutoffDate } from './dates.js';
@@ -31,6 +31,8 @@ export interface PassDeps {
   protectedTaskIds?: string[];
   /** each batch's plan, as soon as it is made (plan --json streams these) */
   onPlan?: (plan: BatchPlan) => void | Promise<void>;
+  /** tasks planned (dry run) or handled so far, after each batch */
+  onProgress?: (e: ProgressEvent) => void;
   /** for tests */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
@@ -175,6 +177,9 @@ async function processBatches(p: Pass): Promise<void> {
   selection.deletable = [];
   let planFailures = 0;
   const sleep = deps.sleep ?? abortableSleep;
+  const total = batches.reduce((n, b) => n + b.length, 0);
+  let done = 0;
+  deps.onProgress?.({ phase: 'tasks', done, total, unit: 'tasks' });
   for (let i = 0; i < batches.length; i++) {
     if (deps.signal?.aborted) {
       report.error = 'stopped before the end of the pass';
@@ -200,6 +205,8 @@ async function processBatches(p: Pass): Promise<void> {
       continue;
     }
     await handlePlan(p, plan, i, batches);
+    done += batches[i].length;
+    deps.onProgress?.({ phase: 'tasks', done, total, unit: 'tasks' });
   }
 }
 

@@ -42,6 +42,21 @@ export interface Storage {
   deleteFiles(urls: string[]): Promise<FileOutcome[]>;
   /** Classification without touching anything: used by plan/--dry-run. */
   classify?(url: string): FileVerdict;
+  /** Every file under a root URL, streamed (orphans, report); absent where storage cannot list. */
+  list?(root: string, opts?: { fileServerDir?: string }): AsyncIterable<{ url: string; size: number; mtime: number }>;
+  /** the allow roots in force (the default roots of the orphan sweep) */
+  roots?: readonly string[];
+}
+
+/** Progress of long work, for a bar or periodic lines (the engine never knows which). */
+export interface ProgressEvent {
+  /** e.g. 'tasks' (a pass), 'references', 'listing', 'deleting' */
+  phase: string;
+  done: number;
+  /** unknown while a listing streams */
+  total?: number;
+  /** what is counted: tasks, files */
+  unit: string;
 }
 
 /** winston-like; the engine never knows how it was started. */

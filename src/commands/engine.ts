@@ -120,6 +120,8 @@ export async function openEngine(a: CommonArgs, logOverride?: Log): Promise<Engi
       const c = real.classify(url);
       return { backend: c.backend, allowed: c.allowed, reason: c.refusal ? `${c.refusal.reason}: ${c.refusal.detail}` : undefined };
     },
+    list: (root, opts) => real.list(root, opts),
+    roots: real.roots,
   };
   return {
     config,

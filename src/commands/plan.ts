@@ -9,6 +9,7 @@ import { createLogger } from '../log/index.js';
 import { commonOptions, isUserError, openEngine, validateCommon, type CommonArgs } from './engine.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE } from './exit.js';
 import { logReport } from './run.js';
+import { createProgress } from '../log/progress.js';
 
 export interface PlanArgs extends CommonArgs {
   json: boolean;
@@ -55,8 +56,9 @@ export async function runPlanCommand(args: PlanArgs, io: PlanIo = {}): Promise<n
   };
   try {
     if (args.json) out('{"tasks":[\n');
+    const progress = createProgress({ line: (t) => engine.log.info(t), mode: args.logFormat === 'json' ? 'lines' : undefined });
     const report = await runPass(
-      { api: engine.api, storage: engine.storage, log: engine.log, onPlan },
+      { api: engine.api, storage: engine.storage, log: engine.log, onPlan, onProgress: progress.onProgress },
       {
         deleteThresholdDays: args.deleteThresholdDays,
         forceDelete: args.forceDelete,
@@ -67,6 +69,7 @@ export async function runPlanCommand(args: PlanArgs, io: PlanIo = {}): Promise<n
         listCap: Number.MAX_SAFE_INTEGER,
       },
     );
+    progress.stop();
     if (args.json) {
       out(
         `\n],\n"skipped":${JSON.stringify(report.tasks.skippedList)},\n"keptModels":${JSON.stringify(report.models.keptList)},\n` +

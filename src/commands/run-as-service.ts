@@ -42,6 +42,9 @@ export interface ServiceArgs {
   batchSize?: number;
   pacingMs?: number;
   stateDir?: string;
+  sweepOrphans?: boolean;
+  orphanMinAgeDays?: number;
+  fileserverDir?: string;
   queue?: string;
   enqueue?: boolean;
   taskId?: string;
@@ -82,6 +85,9 @@ function paramsOf(a: ServiceArgs): ServiceParams {
     batchSize: a.batchSize ?? 500,
     pacingMs: a.pacingMs ?? 200,
     stateDir: a.stateDir ?? '',
+    sweepOrphans: a.sweepOrphans ?? false,
+    orphanMinAgeDays: a.orphanMinAgeDays ?? 7,
+    orphanFileserverDir: a.fileserverDir ?? '',
   };
 }
 

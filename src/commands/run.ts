@@ -9,12 +9,17 @@ import type { Log } from '../log/index.js';
 import { commonOptions, isUserError, openEngine, UsageError, validateCommon, type CommonArgs } from './engine.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE } from './exit.js';
 import { prepareRunAsService, serviceOptions } from './run-as-service.js';
+import { createProgress } from '../log/progress.js';
+import { orphanOptions, sweepAfterPass } from './orphans.js';
 
 export interface RunArgs extends CommonArgs {
   cleanupPeriodInDays: number;
   runAsService: boolean;
   once: boolean;
   dryRun: boolean;
+  sweepOrphans?: boolean;
+  orphanMinAgeDays?: number;
+  fileserverDir?: string;
   /** --run-as-service true: see run-as-service.ts */
   queue?: string;
   enqueue?: boolean;
@@ -92,8 +97,16 @@ export async function runRunCommand(args: RunArgs, io: RunIo = {}): Promise<numb
       signal: controller.signal,
       onTick: setup.onTick,
       runPass: async () => {
+        const progress = createProgress({ line: (t) => log.info(t), mode: args.logFormat === 'json' ? 'lines' : undefined });
         const r = await runPass(
-          { api: engine.api, storage: engine.storage, log, signal: controller.signal, protectedTaskIds: setup.protectedTaskIds },
+          {
+            api: engine.api,
+            storage: engine.storage,
+            log,
+            signal: controller.signal,
+            protectedTaskIds: setup.protectedTaskIds,
+            onProgress: progress.onProgress,
+          },
           {
             deleteThresholdDays: args.deleteThresholdDays,
             forceDelete: args.forceDelete,
@@ -104,8 +117,10 @@ export async function runRunCommand(args: RunArgs, io: RunIo = {}): Promise<numb
             stateDir: engine.stateDir,
           },
         );
+        progress.stop();
         if (passFailed(r)) failedPasses++;
         logReport(log, r, args.logFormat);
+        if (args.sweepOrphans && !controller.signal.aborted) await sweepAfterPass(engine, args, controller.signal);
         await setup.onPassDone?.(r);
         return r;
       },
@@ -138,6 +153,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
           'that task, exit 254 when aborted); false: run the loop here',
       })
       .option('once', { type: 'boolean', default: false, describe: 'one pass, then exit' })
+      .options(orphanOptions)
       .option('dry-run', { type: 'boolean', default: false, describe: 'report what a pass would delete; delete nothing' })
       .epilog('Exit codes: 0 ok, 1 some deletions failed, 2 bad usage or configuration.') as never,
   handler: async (argv) => {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { got, type Got } from 'got';
 import pLimit from 'p-limit';
-import { AllowList, type AllowRoot } from './allow-list.js';
+import { AllowList, parseRoot, type AllowRoot } from './allow-list.js';
 import { AzureClients, deleteAzureBlobs } from './azure.js';
 import { DEFAULTS, type StorageContext } from './context.js';
 import { deleteOnFileServer, TokenSource } from './fileserver.js';
@@ -16,6 +16,12 @@ import { errorText, REFUSAL, type FileOutcome } from './outcome.js';
 import { deleteS3Objects, S3Clients } from './s3.js';
 import { outcomeOf, type Limit, type Target } from './target.js';
 import { classifyUrl, looksLikeFolder, type StorageLocation } from './url.js';
+import { listAzure, listFileServerDir, listFileServerHttp, listGcs, listLocal, listS3, type ListedFile } from './list.js';
+
+export interface ListOptions {
+  /** a file server's data directory mounted locally: walked instead of asking the server */
+  fileServerDir?: string;
+}
 
 export type ClassifiedUrl = StorageLocation & {
   /** true when deleteFiles would act on it */
@@ -31,6 +37,8 @@ export interface Storage {
   deleteFiles(urls: string[]): Promise<FileOutcome[]>;
   /** the allow roots in force, as given */
   readonly roots: readonly string[];
+  /** Every file under a root URL (streamed); throws ListingUnsupportedError where no listing exists. */
+  list(root: string, opts?: ListOptions): AsyncGenerator<ListedFile>;
   close(): void;
 }
 
@@ -158,6 +166,38 @@ class StorageImpl implements Storage {
       }),
     );
     return urls.map((u) => ({ ...byUrl.get(u)! }));
+  }
+
+  async *list(rootUrl: string, opts: ListOptions = {}): AsyncGenerator<ListedFile> {
+    const root = parseRoot(rootUrl, this.allow.hints);
+    const loc = classifyUrl(rootUrl, this.allow.hints);
+    switch (loc.backend) {
+      case 'file':
+        yield* listLocal(root);
+        return;
+      case 's3':
+        yield* listS3(this.s3, loc, root);
+        return;
+      case 'azure':
+        yield* listAzure(this.azure, loc, root);
+        return;
+      case 'gs':
+        yield* listGcs(this.gcs, loc, root);
+        return;
+      case 'fileserver': {
+        const within = (r: AllowRoot) => r.scope === root.scope && r.segments.every((s, i) => root.segments[i] === s);
+        const fs = this.allow.filesServer;
+        const base =
+          fs && within(fs)
+            ? fs
+            : this.allow.roots.filter((r) => r.backend === 'fileserver' && within(r)).sort((a, b) => a.segments.length - b.segments.length)[0] ?? root;
+        if (opts.fileServerDir) yield* listFileServerDir(root, base, opts.fileServerDir);
+        else yield* listFileServerHttp(root, base, (this.http ??= httpClient(this.ctx)), base === fs ? this.token : undefined);
+        return;
+      }
+      default:
+        throw new Error(`cannot list ${rootUrl}: not a storage root`);
+    }
   }
 
   close(): void {

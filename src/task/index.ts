@@ -22,5 +22,5 @@ export { findQueue, enqueueTask } from './enqueue.js';
 export { registerAbortCallback, completeAbortCallback } from './runtime.js';
 export { TaskWatcher, type StopReason, type WatcherOptions } from './watcher.js';
 export { ConsoleShipper, teeLog } from './console.js';
-export { passScalars } from './scalars.js';
+export { passScalars, orphanScalars, usageScalars } from './scalars.js';
 export { runTaskService, type TaskServiceDeps } from './service.js';

@@ -20,6 +20,11 @@ export interface ServiceParams {
   pacingMs: number;
   /** journal directory; "" = the default one */
   stateDir: string;
+  /** after each pass, delete files nothing references any more */
+  sweepOrphans: boolean;
+  orphanMinAgeDays: number;
+  /** a real file server's data directory mounted in the agent ("" = list the file server itself) */
+  orphanFileserverDir: string;
 }
 
 export const DEFAULT_PARAMS: ServiceParams = {
@@ -32,6 +37,9 @@ export const DEFAULT_PARAMS: ServiceParams = {
   batchSize: 500,
   pacingMs: 200,
   stateDir: '',
+  sweepOrphans: false,
+  orphanMinAgeDays: 7,
+  orphanFileserverDir: '',
 };
 
 /** Days are capped so that dates stay representable (and a typo like 1e9 is caught). */
@@ -146,6 +154,31 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
     description:
       'Directory of the deletion journal, which lets a killed pass be finished by the next one. ' +
       'Empty: ~/.clearml-cleanup/state of the agent (inside a container: mount a volume to keep it).',
+    parse: (text) => ({ value: text }),
+  },
+  {
+    name: 'sweep_orphans',
+    key: 'sweepOrphans',
+    type: 'bool',
+    description:
+      'True: after each pass, delete the files under the storage roots that no task, model, debug image or plot ' +
+      'references any more (older than orphan_min_age_days), through the same allow-list and journal.',
+    parse: boolean,
+  },
+  {
+    name: 'orphan_min_age_days',
+    key: 'orphanMinAgeDays',
+    type: 'float',
+    description: 'Unreferenced files younger than this many days are left alone (an upload may be in progress).',
+    parse: days(0, false),
+  },
+  {
+    name: 'orphan_fileserver_dir',
+    key: 'orphanFileserverDir',
+    type: 'str',
+    description:
+      'The file server\'s data directory as mounted where the task runs (the ClearML file server cannot list ' +
+      'its files). Empty: ask the file server (only the embedded one answers); S3/GS/Azure roots are listed directly.',
     parse: (text) => ({ value: text }),
   },
 ];

@@ -2,7 +2,7 @@
  * One point per pass on the SCALARS tab: tasks, files, bytes freed and failures, with the pass
  * number as the iteration (continuing after the task's last_iteration when it runs again).
  */
-import type { PassReport } from '../cleanup/index.js';
+import type { OrphanReport, PassReport, UsageReport } from '../cleanup/index.js';
 import type { TaskEvent } from '../types/clearml.js';
 
 export function passScalars(taskId: string, iter: number, r: PassReport, now = Date.now()): TaskEvent[] {
@@ -30,4 +30,45 @@ export function passScalars(taskId: string, iter: number, r: PassReport, now = D
     point('models', 'deleted', r.models.deleted),
     point('failures', 'total', r.tasks.failed + r.models.failed + t.failed + (r.error ? 1 : 0)),
   ];
+}
+
+function pointer(taskId: string, iter: number, now: number) {
+  return (metric: string, variant: string, value: number): TaskEvent => ({
+    type: 'training_stats_scalar',
+    task: taskId,
+    timestamp: now,
+    iter,
+    metric,
+    variant,
+    value: Number.isFinite(value) ? value : 0,
+  });
+}
+
+/** The orphan sweep run after a pass (sweep_orphans). */
+export function orphanScalars(taskId: string, iter: number, r: OrphanReport, now = Date.now()): TaskEvent[] {
+  const point = pointer(taskId, iter, now);
+  return [
+    point('orphans', 'found', r.total.orphans),
+    point('orphans', 'deleted', r.total.deleted),
+    point('orphans', 'failed', r.total.failed),
+    point('orphan bytes', 'found', r.total.orphanBytes),
+    point('orphan bytes', 'freed', r.total.deletedBytes),
+  ];
+}
+
+/** The storage report (`report` under the agent): the figures of its table, one point each. */
+export function usageScalars(taskId: string, iter: number, r: UsageReport, now = Date.now()): TaskEvent[] {
+  const point = pointer(taskId, iter, now);
+  const out = [
+    point('storage bytes', 'total', r.total.bytes),
+    point('storage bytes', 'archived', r.total.archivedBytes),
+    point('storage bytes', 'next pass frees', r.nextPass.bytes),
+    point('storage bytes', 'orphaned', r.orphaned.bytes),
+    point('storage files', 'total', r.total.files),
+    point('storage files', 'archived', r.total.archivedFiles),
+    point('storage files', 'next pass frees', r.nextPass.files),
+    point('storage files', 'orphaned', r.orphaned.files),
+  ];
+  for (const p of r.byProject) out.push(point('bytes per project', p.name || p.id, p.bytes));
+  return out;
 }

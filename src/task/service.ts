@@ -8,15 +8,16 @@
  * code (0 completed, 254 stopped, other failed). Without one we ship console lines and set the
  * final status ourselves.
  */
-import { abortableSleep, runPass, summarize, type Api, type PassReport, type Storage } from '../cleanup/index.js';
+import { abortableSleep, orphanSummary, runPass, summarize, sweepOrphans, type Api, type PassReport, type Storage } from '../cleanup/index.js';
 import { errorMessage } from '../cleanup/ports.js';
 import type { Log } from '../log/index.js';
+import { createProgress } from '../log/progress.js';
 import { EXIT_STOPPED, PING_INTERVAL_MS } from './constants.js';
 import { ConsoleShipper, teeLog } from './console.js';
 import { InvalidParamsError, parseHyperParams, type ReadParams, type ServiceParams } from './params.js';
 import type { TaskClient } from './register.js';
 import { completeAbortCallback, registerAbortCallback } from './runtime.js';
-import { passScalars } from './scalars.js';
+import { orphanScalars, passScalars } from './scalars.js';
 import { TaskWatcher } from './watcher.js';
 
 export const EXIT_OK = 0;
@@ -135,8 +136,10 @@ export async function runTaskService(d: TaskServiceDeps): Promise<number> {
       const started = Date.now();
       pass++;
       iter++;
+      // the agent's console is no terminal: plain periodic lines
+      const progress = createProgress({ mode: 'lines', line: (t) => log.info(t) });
       last = await runPass(
-        { api: d.api, storage: d.storage, log, signal: stop.signal, protectedTaskIds: [taskId] },
+        { api: d.api, storage: d.storage, log, signal: stop.signal, protectedTaskIds: [taskId], onProgress: progress.onProgress },
         {
           deleteThresholdDays: p.deleteThresholdDays,
           forceDelete: p.forceDelete,
@@ -147,6 +150,7 @@ export async function runTaskService(d: TaskServiceDeps): Promise<number> {
           stateDir: p.stateDir || d.defaultStateDir,
         },
       );
+      progress.stop();
       for (const line of summarize(last)) log.info(line);
       try {
         const r = await client.events.addBatch(passScalars(taskId, iter, last));
@@ -154,6 +158,7 @@ export async function runTaskService(d: TaskServiceDeps): Promise<number> {
       } catch (e) {
         log.warn(`could not report the scalars of pass ${pass}: ${errorMessage(e)}`);
       }
+      if (p.sweepOrphans && !stop.signal.aborted) await sweepAfterPass(d, log, p, iter, stop.signal);
       await watcher.ping();
       if (d.once || !p.runAsService || stop.signal.aborted) break;
 
@@ -227,5 +232,31 @@ export async function runTaskService(d: TaskServiceDeps): Promise<number> {
     await watcher.stop();
     d.signal?.removeEventListener('abort', onStop);
     await shipper?.flush();
+  }
+}
+
+/** sweep_orphans: the orphan sweep after a pass, its summary in the console and its scalars. */
+async function sweepAfterPass(d: TaskServiceDeps, log: Log, p: ServiceParams, iter: number, signal: AbortSignal): Promise<void> {
+  const storage = d.storage;
+  if (!storage.list || !storage.roots) {
+    log.warn('sweep_orphans is on but this storage cannot list its files; no sweep');
+    return;
+  }
+  try {
+    const r = await sweepOrphans(
+      { api: d.api, storage: { list: storage.list.bind(storage), deleteFiles: (u) => storage.deleteFiles(u) }, log, signal },
+      {
+        roots: [...storage.roots],
+        minAgeDays: p.orphanMinAgeDays,
+        delete: !p.dryRun,
+        stateDir: p.stateDir || d.defaultStateDir,
+        fileServerDir: p.orphanFileserverDir || undefined,
+        concurrency: p.concurrency,
+      },
+    );
+    for (const line of orphanSummary(r)) log.info(line);
+    await d.client.events.addBatch(orphanScalars(d.taskId, iter, r));
+  } catch (e) {
+    log.warn(`orphan sweep failed: ${errorMessage(e)}`);
   }
 }

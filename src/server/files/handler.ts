@@ -4,6 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import busboy from 'busboy';
 import { SafeRoot } from './safe-path.js';
+import { listFiles, LIST_ROUTE } from './list.js';
 
 /**
  * A file server that behaves like clearml-server's fileserver: `GET /` ping, `POST /` multipart
@@ -51,6 +52,7 @@ export function createFilesHandler(opts: FilesHandlerOptions): FilesHandler {
 
     if (!opts.authorize(req)) return text(res, 401, 'Unauthorized');
     if (rawPath === '/delete_many' && method === 'POST') return deleteMany(root, req, res);
+    if (rawPath === LIST_ROUTE && method === 'GET') return listFiles(root, url, res);
 
     let clientPath: string;
     try {

@@ -1,0 +1,171 @@
+/**
+ * `clearml-cleanup orphans`: files under the owned storage roots that no task artifact, model,
+ * debug image or plot references, older than --min-age-days. Lists them; --delete deletes them in
+ * batches through the allow-list, with a journal, like a pass.
+ */
+import type { CommandModule, Options } from 'yargs';
+import { orphanSummary, sweepOrphans, type OrphanReport } from '../cleanup/index.js';
+import { s3HostsOf } from '../storage/allow-list.js';
+import type { Log } from '../log/index.js';
+import { createLogger } from '../log/index.js';
+import { createProgress, type ProgressStream } from '../log/progress.js';
+import { commonOptions, isUserError, openEngine, UsageError, validateCommon, type CommonArgs, type Engine } from './engine.js';
+import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE } from './exit.js';
+
+export const orphanOptions = {
+  'sweep-orphans': {
+    type: 'boolean',
+    default: false,
+    describe: 'after each pass, delete unreferenced files older than --orphan-min-age-days (see the orphans command)',
+  },
+  'orphan-min-age-days': { type: 'number', default: 7, describe: 'unreferenced files younger than this are left alone, days' },
+  'fileserver-dir': {
+    type: 'string',
+    describe:
+      "the file server's data directory mounted here (e.g. /opt/clearml/data/fileserver): walked instead of asking the " +
+      'file server, which cannot list; paths map to api.files_server URLs',
+  },
+} satisfies Record<string, Options>;
+
+export interface OrphansArgs extends CommonArgs {
+  root?: string[];
+  minAgeDays: number;
+  delete: boolean;
+  json: boolean;
+  fileserverDir?: string;
+}
+
+export interface OrphansIo {
+  log?: Log;
+  out?: (text: string) => void;
+  err?: (text: string) => void;
+  /** where the progress bar goes (tests pass a fake TTY) */
+  progressStream?: ProgressStream;
+}
+
+/** The roots a sweep lists: --root, else every allow root in force. */
+export function sweepRoots(engine: Engine, roots?: string[]): string[] {
+  if (roots?.length) return roots;
+  return [...(engine.storage.roots ?? [])];
+}
+
+function checkDays(n: number, flag: string): void {
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number of days >= 0, got ${n}`);
+}
+
+/** run --sweep-orphans: the sweep after a pass, on the run's own allow roots. */
+export async function sweepAfterPass(
+  engine: Engine,
+  args: CommonArgs & { orphanMinAgeDays?: number; fileserverDir?: string; dryRun?: boolean },
+  signal?: AbortSignal,
+): Promise<OrphanReport | undefined> {
+  const { storage, log } = engine;
+  if (!storage.list) return undefined;
+  const progress = createProgress({ line: (t) => log.info(t), mode: args.logFormat === 'json' ? 'lines' : undefined });
+  const r = await sweepOrphans(
+    { api: engine.api, storage: { list: storage.list, deleteFiles: storage.deleteFiles }, log, signal, onProgress: progress.onProgress },
+    {
+      roots: sweepRoots(engine),
+      minAgeDays: args.orphanMinAgeDays ?? 7,
+      delete: !args.dryRun,
+      stateDir: engine.stateDir,
+      fileServerDir: args.fileserverDir,
+      concurrency: args.concurrency,
+      s3Hosts: s3HostsOf(engine.config.storage),
+    },
+  );
+  progress.stop();
+  for (const line of orphanSummary(r)) log.info(line);
+  return r;
+}
+
+export async function runOrphansCommand(args: OrphansArgs, io: OrphansIo = {}): Promise<number> {
+  const out = io.out ?? ((t: string) => process.stdout.write(t));
+  const err = io.err ?? ((t: string) => process.stderr.write(t));
+  const log = io.log ?? (args.json ? createLogger({ format: args.logFormat, stream: process.stderr }) : undefined);
+  let engine: Engine;
+  try {
+    validateCommon(args);
+    checkDays(args.minAgeDays, '--min-age-days');
+    engine = await openEngine(args, log);
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    err(`clearml-cleanup: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
+    return EXIT_USAGE;
+  }
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const roots = sweepRoots(engine, args.root);
+    if (roots.length === 0) {
+      err('clearml-cleanup: no storage root to sweep: configure api.files_server or buckets, or pass --root\n');
+      return EXIT_USAGE;
+    }
+    if (!engine.storage.list) throw new Error('internal: storage cannot list');
+    for (const r of roots) {
+      const v = engine.storage.classify?.(`${r.replace(/\/+$/, '')}/x.probe`);
+      if (v && !v.allowed) engine.log.warn(`${r} is outside the allow-list: its orphans are listed but never deleted`);
+    }
+    const progress = createProgress({
+      stream: io.progressStream,
+      line: (t) => engine.log.info(t),
+      mode: args.logFormat === 'json' ? 'lines' : undefined,
+    });
+    const report = await sweepOrphans(
+      {
+        api: engine.api,
+        storage: { list: engine.storage.list, deleteFiles: engine.storage.deleteFiles },
+        log: engine.log,
+        signal: controller.signal,
+        onProgress: progress.onProgress,
+      },
+      {
+        roots,
+        minAgeDays: args.minAgeDays,
+        delete: args.delete,
+        stateDir: engine.stateDir,
+        fileServerDir: args.fileserverDir,
+        concurrency: args.concurrency,
+        s3Hosts: s3HostsOf(engine.config.storage),
+        listCap: Number.MAX_SAFE_INTEGER,
+      },
+    );
+    progress.stop();
+    if (args.json) out(`${JSON.stringify(report)}\n`);
+    else {
+      for (const o of report.orphanList) {
+        out(`${o.status === 'deleted' ? 'deleted' : o.status ?? 'orphan'} ${o.url} ${o.size} bytes, modified ${o.mtime}${o.reason ? ` (${o.reason})` : ''}\n`);
+      }
+      for (const line of orphanSummary(report)) out(`${line}\n`);
+    }
+    const failed = !!report.error || report.total.failed > 0 || report.roots.some((r) => r.error);
+    return failed ? EXIT_FAILURES : EXIT_OK;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await engine.close();
+  }
+}
+
+export const orphansCommand: CommandModule<object, OrphansArgs> = {
+  command: 'orphans',
+  describe: 'List (or --delete) files under the storage roots that nothing on the server references any more',
+  builder: (yargs) =>
+    yargs
+      .options(commonOptions)
+      .option('root', {
+        type: 'string',
+        array: true,
+        describe: 'storage root to sweep (repeatable; default: every allow root: files server, configured buckets, --allow-root)',
+      })
+      .option('min-age-days', { type: 'number', default: 7, describe: 'leave younger files alone (an upload may be in progress)' })
+      .option('delete', { type: 'boolean', default: false, describe: 'delete the orphans (default: only list them)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' })
+      .option('fileserver-dir', orphanOptions['fileserver-dir'])
+      .epilog('Exit codes: 0 ok, 1 some deletions or listings failed, 2 bad usage or configuration.') as never,
+  handler: async (argv) => {
+    process.exitCode = await runOrphansCommand(argv);
+  },
+};
