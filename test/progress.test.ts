@@ -29,20 +29,26 @@ test('plain lines: count, percentage, rate and ETA, at most one per interval, an
   const p = createProgress({ mode: 'lines', line: (l) => lines.push(l), intervalMs: 10_000, now: () => t });
   p.onProgress({ phase: 'references', done: 0, total: 1000, unit: 'tasks' });
   t = 5_000;
-  p.onProgress({ phase: 'references', done: 250, total: 1000, unit: 'tasks' });
-  t = 6_000;
-  p.onProgress({ phase: 'references', done: 300, total: 1000, unit: 'tasks' }); // within the interval: not printed
+  p.onProgress({ phase: 'references', done: 250, total: 1000, unit: 'tasks' }); // within the first interval: not printed
+  t = 12_000;
+  p.onProgress({ phase: 'references', done: 600, total: 1000, unit: 'tasks' });
+  t = 13_000;
+  p.onProgress({ phase: 'references', done: 650, total: 1000, unit: 'tasks' }); // within the interval: not printed
   t = 20_000;
   p.onProgress({ phase: 'references', done: 1000, total: 1000, unit: 'tasks' });
-  p.onProgress({ phase: 'listing', done: 200, unit: 'files' });
-  t = 22_000;
+  p.onProgress({ phase: 'listing', done: 0, unit: 'files' });
+  t = 25_000;
+  p.onProgress({ phase: 'listing', done: 200, unit: 'files' }); // within the interval
+  t = 32_000;
   p.onProgress({ phase: 'listing', done: 900, unit: 'files' });
+  t = 34_000;
+  p.onProgress({ phase: 'listing', done: 1000, unit: 'files' });
   p.stop();
   expect(lines).toEqual([
-    'progress: references: 250/1000 tasks (25%), 50/s, ETA 15 s',
+    'progress: references: 600/1000 tasks (60%), 50/s, ETA 8 s',
     'progress: references: 1000/1000 tasks (100%), 50/s, ETA 0 s',
-    'progress: listing: 200 files, 0.0/s',
-    'progress: listing: 900 files, 450/s',
+    'progress: listing: 900 files, 75/s',
+    'progress: listing: 1000 files, 71/s',
   ]);
   expect(progressLine({ phase: 'tasks', done: 10, total: 100000, unit: 'tasks' }, 1000)).toBe('progress: tasks: 10/100000 tasks (0%), 10/s, ETA 2 h 47 min');
 });

@@ -212,6 +212,7 @@ export async function sweepOrphans(deps: OrphanDeps, o: OrphanOptions): Promise<
         deps.onProgress?.({ phase: 'deleting', done: totals.deleted, unit: 'files' });
         log.info(`Orphans under ${root}: deleted ${totals.deleted} so far (${formatBytes(totals.deletedBytes)})`);
       };
+      if (listedSoFar === 0) deps.onProgress?.({ phase: 'listing', done: 0, unit: 'files' });
       try {
         for await (const f of deps.storage.list(root, { fileServerDir: o.fileServerDir })) {
           if (deps.signal?.aborted) break;

@@ -113,6 +113,7 @@ export async function storageUsage(deps: UsageDeps, o: UsageOptions): Promise<Us
       storage: deps.storage,
       log: deps.log,
       signal: deps.signal,
+      onProgress: deps.onProgress,
       onPlan: (p) => {
         for (const task of p.tasks) {
           planned.add(task.id);

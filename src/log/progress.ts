@@ -76,7 +76,9 @@ function linesProgress(line: (t: string) => void, intervalMs: number, now: () =>
         started = now();
         lastAt = -Infinity;
         last = e;
-        if (e.done === 0) return; // the start of a phase says nothing yet
+        // the start of a phase says nothing yet (and a first count has no rate): wait an interval
+        lastAt = now();
+        if (e.total === undefined || e.done < e.total) return;
       }
       last = e;
       const finished = e.total !== undefined && e.done >= e.total;
