@@ -8,6 +8,9 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createStorage, type Storage as RealStorage } from '../src/storage/index.js';
+import { PassThrough } from 'node:stream';
+import { createLogger } from '../src/log/index.js';
+import { runOrphansCommand } from '../src/commands/orphans.js';
 import { ReferenceIndex, sweepOrphans, silentLogger, taskIdsInPath, type OrphanReport } from '../src/cleanup/index.js';
 import { BUCKET, FOREIGN_BUCKET, World, type BuiltTask } from './support/cleanup-world.js';
 
@@ -194,3 +197,44 @@ test('a root outside the allow-list is listed but its orphans are refused', asyn
     await rm(other, { recursive: true, force: true });
   }
 });
+
+test('the command: --json streams the orphans then the report; --delete deletes them (exit 0)', async () => {
+  const saved = { ...process.env };
+  Object.assign(process.env, {
+    CLEARML_API_HOST: w.server.apiUrl,
+    CLEARML_WEB_HOST: w.server.apiUrl,
+    CLEARML_FILES_HOST: w.server.filesUrl,
+    CLEARML_API_ACCESS_KEY: w.server.accessKey,
+    CLEARML_API_SECRET_KEY: w.server.secretKey,
+    HOME: localRoot,
+  });
+  delete process.env.CLEARML_CONFIG_FILE;
+  delete process.env.CLEARML_TASK_ID;
+  try {
+    const planted = await plantFs(`proj/cli.${GONE}/artifacts/a/cli.bin`, 'cli orphan');
+    const past = new Date(Date.now() - 3 * 86_400_000);
+    await (await import('node:fs/promises')).utimes(w.localPath(planted), past, past);
+    const base = { deleteThresholdDays: 30, forceDelete: false, concurrency: 4, batchSize: 500, pacingMs: 0, logFormat: 'text' as const, stateDir: w.stateDir, minAgeDays: 1 };
+    const io = () => {
+      const o = { text: '' };
+      return { o, io: { out: (t: string) => void (o.text += t), err: (t: string) => void (o.text += t), log: createLogger({ stream: new PassThrough() }) } };
+    };
+    const a = io();
+    expect(await runOrphansCommand({ ...base, json: true, delete: false }, a.io)).toBe(0);
+    const doc = JSON.parse(a.o.text);
+    expect(doc.orphans.map((x: { url: string }) => x.url)).toEqual([planted]);
+    expect(doc.report.total).toMatchObject({ orphans: 1, deleted: 0 });
+    // the roots default to the allow roots of the configuration: here the files server alone
+    expect(doc.report.roots.map((r: { root: string }) => r.root)).toEqual([w.server.filesUrl]);
+    const b = io();
+    expect(await runOrphansCommand({ ...base, json: false, delete: true }, b.io)).toBe(0);
+    expect(b.o.text).toContain(`deleted ${planted} 10 bytes`);
+    expect(b.o.text).toMatch(/^Orphans: deleted 1 of 1 unreferenced files older than 1 days/m);
+    expect(await w.exists(planted)).toBe(false);
+    const c = io();
+    expect(await runOrphansCommand({ ...base, json: false, delete: false, minAgeDays: -1 }, c.io)).toBe(2);
+    expect(c.o.text).toMatch(/--min-age-days must be a number of days >= 0/);
+  } finally {
+    process.env = saved;
+  }
+}, 30_000);

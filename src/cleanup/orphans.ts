@@ -40,6 +40,8 @@ export interface OrphanDeps {
   onProgress?: (e: ProgressEvent) => void;
   /** references already collected (the report shares one scan) */
   references?: ReferenceIndex;
+  /** each batch of orphans once handled (with the deletion outcome when deleting), for streaming output */
+  onOrphans?: (items: OrphanReport['orphanList']) => void | Promise<void>;
   /** every listed file with its owner (task index, -1 none, undefined unreferenced): for the report */
   onFile?: (f: ListedFile, owner: number | undefined, root: string) => void;
 }
@@ -194,7 +196,10 @@ export async function sweepOrphans(deps: OrphanDeps, o: OrphanOptions): Promise<
           listed.set(f.url, item);
           if (report.orphanList.length < listCap) report.orphanList.push(item);
         }
-        if (!mayDelete || orphans.length === 0) return;
+        if (!mayDelete || orphans.length === 0) {
+          if (orphans.length) await deps.onOrphans?.([...listed.values()]);
+          return;
+        }
         const id = await journal!.write(orphans.map((f) => f.url));
         const outcomes = await deps.storage.deleteFiles(orphans.map((f) => f.url));
         const sizes = new Map(orphans.map((f) => [f.url, f.size]));
@@ -209,6 +214,7 @@ export async function sweepOrphans(deps: OrphanDeps, o: OrphanOptions): Promise<
           else (totals.failed++, failed.push(out.url));
         }
         await journal!.finish(id, failed);
+        await deps.onOrphans?.([...listed.values()]);
         deps.onProgress?.({ phase: 'deleting', done: totals.deleted, unit: 'files' });
         log.info(`Orphans under ${root}: deleted ${totals.deleted} so far (${formatBytes(totals.deletedBytes)})`);
       };

@@ -113,6 +113,19 @@ export async function runOrphansCommand(args: OrphansArgs, io: OrphansIo = {}): 
       line: (t) => engine.log.info(t),
       mode: args.logFormat === 'json' ? 'lines' : undefined,
     });
+    // Orphans are printed batch by batch as they are handled: their number is not bounded.
+    let first = true;
+    if (args.json) out('{"orphans":[\n');
+    const onOrphans = (items: OrphanReport['orphanList']) => {
+      for (const o of items) {
+        if (args.json) {
+          out(`${first ? '' : ',\n'}${JSON.stringify(o)}`);
+          first = false;
+        } else {
+          out(`${o.status === 'deleted' ? 'deleted' : o.status ?? 'orphan'} ${o.url} ${o.size} bytes, modified ${o.mtime}${o.reason ? ` (${o.reason})` : ''}\n`);
+        }
+      }
+    };
     const report = await sweepOrphans(
       {
         api: engine.api,
@@ -120,6 +133,7 @@ export async function runOrphansCommand(args: OrphansArgs, io: OrphansIo = {}): 
         log: engine.log,
         signal: controller.signal,
         onProgress: progress.onProgress,
+        onOrphans,
       },
       {
         roots,
@@ -129,17 +143,14 @@ export async function runOrphansCommand(args: OrphansArgs, io: OrphansIo = {}): 
         fileServerDir: args.fileserverDir,
         concurrency: args.concurrency,
         s3Hosts: s3HostsOf(engine.config.storage),
-        listCap: Number.MAX_SAFE_INTEGER,
+        listCap: 0,
       },
     );
     progress.stop();
-    if (args.json) out(`${JSON.stringify(report)}\n`);
-    else {
-      for (const o of report.orphanList) {
-        out(`${o.status === 'deleted' ? 'deleted' : o.status ?? 'orphan'} ${o.url} ${o.size} bytes, modified ${o.mtime}${o.reason ? ` (${o.reason})` : ''}\n`);
-      }
-      for (const line of orphanSummary(report)) out(`${line}\n`);
-    }
+    if (args.json) {
+      const { orphanList: _streamed, ...rest } = report;
+      out(`\n],\n"report":${JSON.stringify(rest)}}\n`);
+    } else for (const line of orphanSummary(report)) out(`${line}\n`);
     const failed = !!report.error || report.total.failed > 0 || report.roots.some((r) => r.error);
     return failed ? EXIT_FAILURES : EXIT_OK;
   } finally {
