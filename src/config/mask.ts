@@ -5,7 +5,7 @@
 import type { ClearMLConfig } from './types.js';
 
 /** last path segments whose values are secrets */
-const SECRET_FIELDS = new Set(['accessKey', 'secretKey', 'authToken', 'key', 'secret', 'token', 'accountKey']);
+const SECRET_FIELDS = new Set(['accessKey', 'secretKey', 'authToken', 'key', 'secret', 'token', 'accountKey', 'sasToken']);
 const URL_FIELDS = new Set(['apiServer', 'webServer', 'filesServer', 'host']);
 
 /** `****` plus the last 2 characters, only when the secret is long enough that this gives nothing away. */

@@ -166,6 +166,7 @@ function azure(sec: Section, env: NodeJS.ProcessEnv, prov: Provenance): { contai
     return dropUndefined({
       accountName,
       accountKey: e.text('account_key', 'accountKey'),
+      sasToken: e.text('sas_token', 'sasToken'),
       containerName: e.text('container_name', 'containerName'),
     });
   });

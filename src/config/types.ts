@@ -48,6 +48,11 @@ export interface GcsConfig {
 export interface AzureContainer {
   accountName: string;
   accountKey?: string;
+  /**
+   * a SAS token (the query string, with or without `?`) used when there is no account key: our
+   * extension of clearml.conf (`sas_token` in a containers entry), for least-privilege access
+   */
+  sasToken?: string;
   containerName?: string;
   /** emulator or custom endpoint, e.g. http://127.0.0.1:10000/devstoreaccount1 */
   url?: string;

@@ -29,9 +29,11 @@ export class AzureClients {
     let client = this.clients.get(key);
     if (client) return client;
     const cfg = containerConfig(this.containers, loc.account, loc.container);
-    if (!cfg?.accountKey && !cfg?.url) throw new Error(`no credentials configured for azure account ${loc.account}`);
+    if (!cfg?.accountKey && !cfg?.sasToken && !cfg?.url) throw new Error(`no credentials configured for azure account ${loc.account}`);
     const credential = cfg.accountKey ? new StorageSharedKeyCredential(cfg.accountName, cfg.accountKey) : new AnonymousCredential();
-    const serviceUrl = (cfg.url ?? `https://${cfg.accountName}.blob.core.windows.net`).replace(/\/+$/, '');
+    let serviceUrl = (cfg.url ?? `https://${cfg.accountName}.blob.core.windows.net`).replace(/\/+$/, '');
+    // a SAS rides in the URL's query; the SDK keeps it on every request it derives from this client
+    if (!cfg.accountKey && cfg.sasToken) serviceUrl += `?${cfg.sasToken.replace(/^\?/, '')}`;
     const service = new BlobServiceClient(serviceUrl, credential, { retryOptions: { maxTries: 4 } });
     client = service.getContainerClient(loc.container);
     this.clients.set(key, client);
