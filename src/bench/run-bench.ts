@@ -82,7 +82,10 @@ export async function runBench(p: BenchParams, io: BenchIo): Promise<BenchReport
       const copy = copies.get(side)!;
       await copy.resetCounters();
       await copy.setLatency(p.latencyMs);
-      io.say(`cleanup pass: ${side === 'ours' ? 'ours (clearml-cleanup run --once, defaults)' : 'MODEL of the official cleanup_service.py request pattern'} at ${p.latencyMs} ms latency`);
+      const what = side === 'official'
+        ? 'MODEL of the official cleanup_service.py request pattern'
+        : `ours (clearml-cleanup run --once, defaults${p.oursNodeOptions ? `, NODE_OPTIONS=${p.oursNodeOptions}` : ''})`;
+      io.say(`cleanup pass: ${what} at ${p.latencyMs} ms latency`);
       // both servers live in this process and only this side's is busy: its CPU time is the server's work
       const cpu0 = process.cpuUsage();
       const run = await runSide(side, copy, p, path.join(tmp, `${side}-work`), io);
