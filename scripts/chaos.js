@@ -117,7 +117,7 @@ const figures = {
   kills: 0,
   /** kills after which some, but not all, eligible tasks were gone: the kill landed inside the deleting */
   killsMidDeletion: 0,
-  killDelaysMs: [],
+  killMoments: [],
   runsCompletedBeforeKill: 0,
   finalRuns: 0,
   finalExitCode: null,
@@ -168,7 +168,7 @@ try {
     if (r.batchMs) batchMs = r.batchMs;
     if (r.killed) {
       figures.kills++;
-      figures.killDelaysMs.push(delay);
+      figures.killMoments.push(delay);
       const c = await check(seeded);
       if (c.eligibleLeft < before && c.eligibleLeft > 0) figures.killsMidDeletion++;
       before = c.eligibleLeft;
@@ -196,7 +196,7 @@ try {
   figures.durationMs = Date.now() - t0;
   say('');
   say(`kills:                       ${figures.kills} (${figures.killsMidDeletion} in the middle of deleting; ` +
-    `moments: ${figures.killDelaysMs.join('; ')})`);
+    `moments: ${figures.killMoments.join('; ')})`);
   say(`runs ended before the kill:  ${figures.runsCompletedBeforeKill}; final runs: ${figures.finalRuns} (last exit ${figures.finalExitCode})`);
   say(`eligible tasks left:         ${figures.eligibleLeft} of ${figures.eligible}`);
   say(`orphaned files:              ${figures.orphanedFiles} (at most ${figures.maxOrphansAfterAKill} right after a kill)`);
