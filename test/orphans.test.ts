@@ -238,3 +238,29 @@ test('the command: --json streams the orphans then the report; --delete deletes 
     process.env = saved;
   }
 }, 30_000);
+
+test('the embedded listing extension pages in walk order; a deleted cursor file does not lose the rest', async () => {
+  const names: string[] = [];
+  for (const d of ['b', 'a.x', 'a', 'c/d']) for (let i = 0; i < 4; i++) names.push(`paging/${d}/f${i}.bin`);
+  for (const n of names) await plantFs(n, 'p');
+  const token = await w.client.getToken();
+  const got: string[] = [];
+  let after = '';
+  for (let page = 0; page < 20; page++) {
+    const res = await fetch(`${w.server.filesUrl}/_embedded/list?prefix=paging&limit=5&after=${encodeURIComponent(after)}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { files: Array<{ path: string; size: number; mtime: number }>; next: string | null };
+    got.push(...body.files.map((f) => f.path));
+    expect(body.files.every((f) => f.size === 1 && f.mtime > 0)).toBe(true);
+    if (!body.next) break;
+    after = body.next;
+    // the sweep deletes while it lists: the cursor's own file may be gone
+    await rm(path.join(w.server.dataDir, 'files', after), { force: true });
+  }
+  const order = ['a', 'a.x', 'b', 'c/d'].flatMap((d) => [0, 1, 2, 3].map((i) => `paging/${d}/f${i}.bin`));
+  expect(got).toEqual(order);
+  const anon = await fetch(`${w.server.filesUrl}/_embedded/list?prefix=paging`);
+  expect(anon.status).toBe(401);
+});

@@ -13,24 +13,33 @@ export const LIST_ROUTE = '/_embedded/list';
 
 const MAX_LIMIT = 10_000;
 
-async function* walk(dir: string, rel: string): AsyncGenerator<{ path: string; size: number; mtime: number }> {
-  let names: string[];
+/**
+ * Sorted depth-first walk from `dir`, yielding files after `after` (relative path, may be '').
+ * Folders wholly before the cursor are skipped without being read, so paging stays linear.
+ */
+async function* walk(dir: string, rel: string, after: string): AsyncGenerator<{ path: string; size: number; mtime: number }> {
+  let entries;
   try {
-    names = (await readdir(dir)).sort();
+    entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch {
     return;
   }
-  for (const n of names) {
-    const full = path.join(dir, n);
-    const r = rel ? `${rel}/${n}` : n;
-    let st;
-    try {
-      st = await lstat(full);
-    } catch {
-      continue;
+  for (const e of entries) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) {
+      // the cursor lies inside, after, or before this folder
+      if (after && !after.startsWith(`${r}/`) && comparePaths(r, after) < 0) continue;
+      yield* walk(path.join(dir, e.name), r, after.startsWith(`${r}/`) ? after : '');
+    } else if (e.isFile()) {
+      if (after && comparePaths(r, after) <= 0) continue;
+      let st;
+      try {
+        st = await lstat(path.join(dir, e.name));
+      } catch {
+        continue;
+      }
+      yield { path: r, size: st.size, mtime: Math.round(st.mtimeMs) };
     }
-    if (st.isDirectory()) yield* walk(full, r);
-    else if (st.isFile()) yield { path: r, size: st.size, mtime: Math.round(st.mtimeMs) };
   }
 }
 
@@ -59,8 +68,7 @@ export async function listFiles(root: SafeRoot, url: URL, res: http.ServerRespon
   const files: Array<{ path: string; size: number; mtime: number }> = [];
   let next: string | null = null;
   // The cursor is compared, not looked for: the file it names may have been deleted since.
-  for await (const f of walk(start, prefix)) {
-    if (after && comparePaths(f.path, after) <= 0) continue;
+  for await (const f of walk(start, prefix, after)) {
     if (files.length === limit) {
       next = files[files.length - 1].path;
       break;
