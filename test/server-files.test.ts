@@ -176,6 +176,21 @@ describe('file server', () => {
     expect(existsSync(path.join(outside, 'secret.txt'))).toBe(true);
   });
 
+  test('delete_many refuses symlinks out of the root, also through a symlinked folder, in one request with plain files', async () => {
+    await uploadParts([{ field: 'r/plain.txt', content: '1' }, { field: 'r/sub/two.txt', content: '2' }]);
+    const res = await fetch(`${base}/delete_many`, {
+      method: 'POST',
+      headers: auth,
+      // the traversal test above left root/escape -> outside and root/secret-link.txt -> outside/secret.txt
+      body: JSON.stringify({ files: ['r/plain.txt', 'escape/secret.txt', 'secret-link.txt', 'escape/sub/x.txt', 'r/sub/two.txt'] }),
+    });
+    const out = (await res.json()) as { deleted: Record<string, string>; errors: Record<string, string[]> };
+    expect(out.deleted).toEqual({ 'r/plain.txt': 'r/plain.txt', 'r/sub/two.txt': 'r/sub/two.txt' });
+    expect(out.errors).toEqual({ 'Path outside the storage root': ['escape/secret.txt', 'secret-link.txt', 'escape/sub/x.txt'] });
+    expect(existsSync(path.join(outside, 'secret.txt'))).toBe(true);
+    expect(existsSync(path.join(root, 'secret-link.txt'))).toBe(true);
+  });
+
   test('delete_many decodes like unquote_plus and rejects a missing list', async () => {
     await uploadParts([{ field: 'q/with space/a b.txt', content: 'x' }]);
     const res = await fetch(`${base}/delete_many`, {

@@ -256,50 +256,74 @@ async function deleteMany(root: SafeRoot, req: http.IncomingMessage, res: http.S
   const files = (body as { files?: unknown }).files;
   if (!Array.isArray(files) || !files.length) return text(res, 400, 'files are missing');
 
+  // each file's outcome, in request order; a few unlinks in flight at once (the thread pool is the limit)
+  const outcomes: Array<{ ok: true; rel: string } | { ok: false; msg: string }> = new Array(files.length);
+  const parents = new Map<string, Promise<string | undefined>>();
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const i = next++;
+      outcomes[i] = await deleteEntry(root, String(files[i]), parents);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, files.length) }, worker));
+
   const deleted: Record<string, string> = {};
   const errors: Record<string, string[]> = {};
-  const fail = (msg: string, file: unknown) => (errors[msg] ??= []).push(String(file));
-
-  for (const file of files) {
-    const rel = unquotePlus(String(file));
-    if (!rel.replace(/\/+/g, '').trim()) {
-      // an empty path would mean the whole store
-      fail('Empty path not allowed', file);
-      continue;
-    }
-    const target = root.resolve(rel);
-    if (!target.ok) {
-      fail(target.status === 403 ? 'Path outside the storage root' : target.reason, file);
-      continue;
-    }
-    if (target.full === root.root) {
-      fail('Empty path not allowed', file);
-      continue;
-    }
-    const lst = await fsp.lstat(target.full).catch(() => undefined);
-    const st = lst && (await fsp.stat(target.full).catch(() => undefined));
-    if (!lst || !st) {
-      fail('Not found', file);
-      continue;
-    }
-    try {
-      if (st.isFile()) await fsp.unlink(target.full);
-      else if (st.isDirectory()) {
-        if (lst.isSymbolicLink()) {
-          fail('Cannot call rmtree on a symbolic link', file);
-          continue;
-        }
-        await fsp.rm(target.full, { recursive: true });
-      } else {
-        fail('Not a file or folder', file);
-        continue;
-      }
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      fail(code === 'EACCES' || code === 'EPERM' ? 'Permission denied' : (code ?? 'Delete failed'), file);
-      continue;
-    }
-    deleted[String(file)] = rel;
-  }
+  files.forEach((file, i) => {
+    const o = outcomes[i];
+    if (o.ok) deleted[String(file)] = o.rel;
+    else (errors[o.msg] ??= []).push(String(file));
+  });
   json(res, 200, { deleted, errors });
+}
+
+const DELETE_CONCURRENCY = 8;
+
+/**
+ * One entry of a delete_many. Confinement is judged on the real path of the entry's folder, resolved
+ * once per distinct folder and request (a pass sends hundreds of files from a few folders), then the
+ * entry itself is lstat-ed: a plain file or folder inside a confined folder cannot lead outside the
+ * root. A symlink, a missing folder or anything unusual takes the full per-path check (SafeRoot.resolve).
+ */
+async function deleteEntry(
+  root: SafeRoot,
+  file: string,
+  parents: Map<string, Promise<string | undefined>>,
+): Promise<{ ok: true; rel: string } | { ok: false; msg: string }> {
+  const rel = unquotePlus(file);
+  // an empty path would mean the whole store
+  if (!rel.replace(/\/+/g, '').trim()) return { ok: false, msg: 'Empty path not allowed' };
+  const lexical = root.lexical(rel);
+  if (!lexical.ok) return { ok: false, msg: lexical.status === 403 ? 'Path outside the storage root' : lexical.reason };
+  if (lexical.full === root.root) return { ok: false, msg: 'Empty path not allowed' };
+  const dir = path.dirname(lexical.full);
+  let realDir = parents.get(dir);
+  if (!realDir) {
+    realDir = fsp.realpath(dir).then((r) => r, () => undefined);
+    parents.set(dir, realDir);
+  }
+  const real = await realDir;
+  if (real !== undefined && !root.inside(real)) return { ok: false, msg: 'Path outside the storage root' };
+  let lst = real === undefined ? undefined : await fsp.lstat(lexical.full).catch(() => undefined);
+  if (real === undefined || lst?.isSymbolicLink()) {
+    // the slow, exact path: the nearest existing ancestor or the link's target decides
+    const target = root.resolve(rel);
+    if (!target.ok) return { ok: false, msg: target.status === 403 ? 'Path outside the storage root' : target.reason };
+    lst = await fsp.lstat(target.full).catch(() => undefined);
+  }
+  const st = lst?.isSymbolicLink() ? await fsp.stat(lexical.full).catch(() => undefined) : lst;
+  if (!lst || !st) return { ok: false, msg: 'Not found' };
+  try {
+    if (st.isFile()) await fsp.unlink(lexical.full);
+    else if (st.isDirectory()) {
+      if (lst.isSymbolicLink()) return { ok: false, msg: 'Cannot call rmtree on a symbolic link' };
+      await fsp.rm(lexical.full, { recursive: true });
+    } else return { ok: false, msg: 'Not a file or folder' };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { ok: false, msg: 'Not found' };
+    return { ok: false, msg: code === 'EACCES' || code === 'EPERM' ? 'Permission denied' : (code ?? 'Delete failed') };
+  }
+  return { ok: true, rel };
 }
