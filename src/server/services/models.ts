@@ -193,7 +193,7 @@ export function createModelsService(state: EmbeddedState): Service {
       return { published: true };
     }),
     delete: (req) => del(req, req.body.model, bool(req.body.force)),
-    delete_many: (req) => forEachId(req.body.ids, (id) => del(req, id, bool(req.body.force))),
+    delete_many: (req) => state.stores.transaction(() => forEachId(req.body.ids, (id) => del(req, id, bool(req.body.force)))),
     archive_many: (req) => forEachId(req.body.ids, (id) => setArchived(id, true)),
     unarchive_many: (req) => forEachId(req.body.ids, (id) => setArchived(id, false)),
     // metadata is a map key -> {key, type, value}

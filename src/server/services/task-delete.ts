@@ -2,6 +2,7 @@ import { ApiFault } from '../api/fault.js';
 import type { Identity } from '../api/service.js';
 import type { Model, Task } from '../../types/clearml.js';
 import type { EmbeddedState } from '../state.js';
+import { MODELS_BY_TASK, TASKS_BY_INPUT_MODEL, TASKS_BY_PARENT } from '../store/stores.js';
 import { bool } from './common.js';
 import { removeFromQueues } from './queue-ops.js';
 import { assertWritable, isArchived, loadTask } from './task-docs.js';
@@ -23,11 +24,7 @@ export interface CleanupResult {
 
 /** Tasks that use the model as input (the task being cleaned included, as on the real server). */
 export function tasksUsingModel(state: EmbeddedState, modelId: string): Task[] {
-  const out: Task[] = [];
-  for (const t of state.stores.tasks.values()) {
-    if ((t.models?.input ?? []).some((m) => m.model === modelId)) out.push(t);
-  }
-  return out;
+  return state.stores.tasks.lookup(TASKS_BY_INPUT_MODEL, modelId);
 }
 
 /**
@@ -43,12 +40,12 @@ export function cleanupTask(
   t: Task,
   opts: { force: boolean; updateChildren: boolean; deleteOutputModels: boolean },
 ): CleanupResult {
-  const children = [...state.stores.tasks.values()].filter((c) => c.parent === t.id);
+  const children = state.stores.tasks.lookup(TASKS_BY_PARENT, t.id);
   if (!opts.force && children.some((c) => c.status === 'published')) {
     throw new ApiFault(400, 123, 'Task cannot be deleted (has children, use force=True)', { task: t.id });
   }
   const outputIds = new Set<string>();
-  for (const m of state.stores.models.values()) if (m.task === t.id) outputIds.add(m.id);
+  for (const m of state.stores.models.lookup(MODELS_BY_TASK, t.id)) outputIds.add(m.id);
   for (const ref of t.models?.output ?? []) outputIds.add(ref.model);
   const outputModels = [...outputIds].map((mid) => state.stores.models.get(mid)).filter((m) => m !== undefined);
   const published = outputModels.filter((m) => m.ready);

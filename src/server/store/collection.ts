@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
  */
 export class DocCollection<T extends { id: string }> {
   private readonly cache = new Map<string, T>();
+  private readonly indexes = new Map<string, DocIndex<T>>();
   private readonly upsertStmt: Database.Statement;
   private readonly deleteStmt: Database.Statement;
 
@@ -46,15 +47,74 @@ export class DocCollection<T extends { id: string }> {
   put(doc: T): void {
     this.upsertStmt.run(doc.id, JSON.stringify(doc));
     this.cache.set(doc.id, doc);
+    for (const index of this.indexes.values()) index.set(doc);
   }
 
   delete(id: string): boolean {
     this.deleteStmt.run(id);
+    for (const index of this.indexes.values()) index.remove(id);
     return this.cache.delete(id);
+  }
+
+  /**
+   * A secondary index (e.g. tasks by parent), kept up to date by put() and delete(), so a lookup
+   * costs the number of matches, not a scan of the collection.
+   */
+  addIndex(name: string, keysOf: (doc: T) => Iterable<string>): void {
+    const index = new DocIndex<T>(keysOf);
+    for (const doc of this.cache.values()) index.set(doc);
+    this.indexes.set(name, index);
+  }
+
+  /** The documents whose index `name` holds `key`. */
+  lookup(name: string, key: string): T[] {
+    const index = this.indexes.get(name);
+    if (!index) throw new Error(`no index ${name} on ${this.table}`);
+    const out: T[] = [];
+    for (const id of index.ids(key)) {
+      const doc = this.cache.get(id);
+      if (doc) out.push(doc);
+    }
+    return out;
   }
 
   /** Runs fn in one SQLite transaction (many puts, one fsync point). */
   transaction<R>(fn: () => R): R {
     return this.db.transaction(fn)();
+  }
+}
+
+/** key -> ids, plus each id's keys (so a document changed in place by mistake still unindexes cleanly). */
+class DocIndex<T extends { id: string }> {
+  private readonly byKey = new Map<string, Set<string>>();
+  private readonly keysById = new Map<string, string[]>();
+
+  constructor(private readonly keysOf: (doc: T) => Iterable<string>) {}
+
+  set(doc: T): void {
+    this.remove(doc.id);
+    const keys = [...new Set(this.keysOf(doc))];
+    if (!keys.length) return;
+    this.keysById.set(doc.id, keys);
+    for (const k of keys) {
+      let ids = this.byKey.get(k);
+      if (!ids) this.byKey.set(k, (ids = new Set()));
+      ids.add(doc.id);
+    }
+  }
+
+  remove(id: string): void {
+    const keys = this.keysById.get(id);
+    if (!keys) return;
+    this.keysById.delete(id);
+    for (const k of keys) {
+      const ids = this.byKey.get(k);
+      ids?.delete(id);
+      if (ids && !ids.size) this.byKey.delete(k);
+    }
+  }
+
+  ids(key: string): Iterable<string> {
+    return this.byKey.get(key) ?? [];
   }
 }

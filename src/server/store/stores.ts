@@ -18,6 +18,10 @@ export interface Worker {
   [k: string]: unknown;
 }
 
+export const TASKS_BY_PARENT = 'parent';
+export const TASKS_BY_INPUT_MODEL = 'input_model';
+export const MODELS_BY_TASK = 'task';
+
 /** Every entity collection of the embedded server. */
 export class Stores {
   readonly tasks: DocCollection<Task>;
@@ -29,6 +33,10 @@ export class Stores {
   constructor(readonly db: Database.Database) {
     this.tasks = new DocCollection<Task>(db, 'tasks');
     this.models = new DocCollection<Model>(db, 'models');
+    // what deleting a task looks up: its children, its output models, the users of a model
+    this.tasks.addIndex(TASKS_BY_PARENT, (t) => (t.parent ? [t.parent] : []));
+    this.tasks.addIndex(TASKS_BY_INPUT_MODEL, (t) => (t.models?.input ?? []).map((m) => m.model).filter((id) => typeof id === 'string'));
+    this.models.addIndex(MODELS_BY_TASK, (m) => (m.task ? [m.task] : []));
     this.projects = new DocCollection<Project>(db, 'projects');
     this.queues = new DocCollection<Queue>(db, 'queues');
     this.workers = new DocCollection<Worker>(db, 'workers');
