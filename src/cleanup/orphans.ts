@@ -159,11 +159,12 @@ export async function sweepOrphans(deps: OrphanDeps, o: OrphanOptions): Promise<
         s3Hosts: o.s3Hosts,
         concurrency: o.concurrency,
         eventTasksPerCall: o.eventTasksPerCall,
+        light: true,
         log,
         onProgress: deps.onProgress,
         signal: deps.signal,
       }));
-    report.references = { tasks: refs.tasks.rows.length, models: refs.models, urls: refs.size, failedTasks: refs.failedTasks.length };
+    report.references = { tasks: refs.tasks.count, models: refs.models, urls: refs.size, failedTasks: refs.failedTasks.length };
     let mayDelete = o.delete;
     if (o.delete && refs.failedTasks.length) {
       mayDelete = false;

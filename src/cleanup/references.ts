@@ -56,10 +56,20 @@ export class TaskTable {
   /** bytes and files per task: listed sizes, or artifact content_size for files no root lists */
   bytes: number[] = [];
   files: number[] = [];
+  /** tasks seen (also when rows are not kept) */
+  count = 0;
+
+  /** light: the orphan sweep only asks whether a file is referenced, not by whom */
+  constructor(readonly light = false) {}
 
   add(info: TaskRowInfo): number {
+    if (this.light) {
+      this.count++;
+      return NO_OWNER;
+    }
     const known = this.indexOf.get(info.id);
     if (known !== undefined) return known;
+    this.count++;
     const i = this.rows.push(info) - 1;
     this.indexOf.set(info.id, i);
     this.bytes.push(0);
@@ -73,12 +83,14 @@ export const NO_OWNER = -1;
 
 export class ReferenceIndex {
   private readonly owners = new Map<string, number>();
-  readonly tasks = new TaskTable();
+  readonly tasks: TaskTable;
   /** tasks whose debug or plot events could not be read: their files must not be judged */
   failedTasks: string[] = [];
   models = 0;
 
-  constructor(readonly hints: { s3Hosts?: string[] } = {}) {}
+  constructor(readonly hints: { s3Hosts?: string[] } = {}, light = false) {
+    this.tasks = new TaskTable(light);
+  }
 
   get size(): number {
     return this.owners.size;
@@ -113,6 +125,8 @@ export interface ReferenceOptions {
   s3Hosts?: string[];
   concurrency?: number;
   eventTasksPerCall?: number;
+  /** keep no per-task rows (the orphan sweep): references only */
+  light?: boolean;
   /** content_size of artifacts outside these roots counts towards the task's bytes (listed roots count their own sizes) */
   isListed?: (url: string) => boolean;
   log?: Logger;
@@ -189,7 +203,7 @@ export function addModelReferences(index: ReferenceIndex, models: ModelDoc[], is
 }
 
 export async function collectReferences(api: Api, opts: ReferenceOptions = {}): Promise<ReferenceIndex> {
-  const index = new ReferenceIndex({ s3Hosts: opts.s3Hosts });
+  const index = new ReferenceIndex({ s3Hosts: opts.s3Hosts }, opts.light);
   const log = opts.log ?? silentLogger;
   const limit = pLimit(Math.max(1, opts.concurrency ?? 4));
   const list =
@@ -222,7 +236,7 @@ export async function collectReferences(api: Api, opts: ReferenceOptions = {}): 
     addModelReferences(index, page, opts.isListed);
   }
   log.info(
-    `References: ${index.tasks.rows.length} tasks, ${index.models} models, ${index.size} distinct storage URLs ` +
+    `References: ${index.tasks.count} tasks, ${index.models} models, ${index.size} distinct storage URLs ` +
       `(${((Date.now() - started) / 1000).toFixed(1)} s)` +
       (index.failedTasks.length ? `; events of ${index.failedTasks.length} tasks could not be read` : ''),
   );
