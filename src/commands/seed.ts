@@ -7,7 +7,7 @@ import type { CommandModule } from 'yargs';
 import { ClearMLClient } from '../api/client.js';
 import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
-import { formatSeedSummary, seedServer, type SeedOptions, type SeedPhase } from '../seed/index.js';
+import type { SeedOptions, SeedPhase } from '../seed/index.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE } from './exit.js';
 
 interface SeedArgs {
@@ -81,6 +81,8 @@ export async function runSeedCommand(args: SeedArgs, io: SeedCommandIo = {}): Pr
     };
     if (!cfg.api.filesServer) throw new ConfigError('seed needs the files server: set CLEARML_FILES_HOST or api.files_server');
     if (!args.json) out(`Seeding ${cfg.api.apiServer} (files ${cfg.api.filesServer}) with ${args.tasks} tasks...\n`);
+    // the seeding code (and the S3 SDK it may use) loads only for this command, not at CLI start
+    const { formatSeedSummary, seedServer } = await import('../seed/index.js');
     const result = await seedServer(client, { apiUrl: cfg.api.apiServer, filesUrl: cfg.api.filesServer }, opts);
     if (showProgress) err('\n');
     out(args.json ? `${JSON.stringify(result.summary, null, 2)}\n` : `${formatSeedSummary(result.summary)}\n`);

@@ -3,7 +3,7 @@
  * (for demos, tests and benchmarks) until SIGINT/SIGTERM. Prints URLs and the access key, never the secret.
  */
 import type { CommandModule } from 'yargs';
-import { startServer, type StartServerOptions } from '../server/index.js';
+import type { StartServerOptions } from '../server/index.js';
 import { EXIT_OK, EXIT_USAGE } from './exit.js';
 
 interface ServerArgs {
@@ -54,6 +54,8 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
     };
     let server;
     try {
+      // loaded here, not at CLI start: the other commands need none of the server (SQLite, services)
+      const { startServer } = await import('../server/index.js');
       server = await startServer(opts);
     } catch (e) {
       process.stderr.write(`clearml-cleanup: cannot start the server: ${(e as Error).message}\n`);

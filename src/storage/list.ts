@@ -12,7 +12,6 @@
 import { opendir, lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Got } from 'got';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { AllowRoot } from './allow-list.js';
 import type { AzureClients } from './azure.js';
 import type { GcsClients } from './gcs.js';
@@ -111,6 +110,8 @@ export async function* listFileServerHttp(
 /** S3 and compatible stores: ListObjectsV2 under the root's prefix. */
 export async function* listS3(clients: S3Clients, loc: S3Location, root: AllowRoot): AsyncGenerator<ListedFile> {
   const client = clients.get(loc);
+  // the SDK is loaded only when an S3 root is listed (it is tens of MB)
+  const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
   const prefix = root.segments.length ? root.segments.join('/') + '/' : '';
   const head = loc.host ? `s3://${loc.host}/${loc.bucket}` : `s3://${loc.bucket}`;
   let token: string | undefined;

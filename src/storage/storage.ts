@@ -7,13 +7,13 @@ import { readFileSync } from 'node:fs';
 import { got, type Got } from 'got';
 import pLimit from 'p-limit';
 import { AllowList, parseRoot, type AllowRoot } from './allow-list.js';
-import { AzureClients, deleteAzureBlobs } from './azure.js';
 import { DEFAULTS, type StorageContext } from './context.js';
 import { deleteOnFileServer, TokenSource } from './fileserver.js';
-import { deleteGcsObjects, GcsClients } from './gcs.js';
+import type { AzureClients } from './azure.js';
+import type { GcsClients } from './gcs.js';
+import type { S3Clients } from './s3.js';
 import { deleteLocalFiles } from './local.js';
 import { errorText, REFUSAL, type FileOutcome } from './outcome.js';
-import { deleteS3Objects, S3Clients } from './s3.js';
 import { outcomeOf, type Limit, type Target } from './target.js';
 import { classifyUrl, looksLikeFolder, type StorageLocation } from './url.js';
 import { listAzure, listFileServerDir, listFileServerHttp, listGcs, listLocal, listS3, type ListedFile } from './list.js';
@@ -68,19 +68,29 @@ type Group = { key: string; targets: Target[]; run: (targets: Target[]) => Promi
 class StorageImpl implements Storage {
   private readonly allow: AllowList;
   private readonly limit: Limit;
-  private readonly s3: S3Clients;
-  private readonly gcs: GcsClients;
-  private readonly azure: AzureClients;
+  // each cloud SDK is tens of MB of code: loaded on the first URL of its backend, never otherwise
+  private s3?: Promise<{ mod: typeof import('./s3.js'); clients: S3Clients }>;
+  private gcs?: Promise<{ mod: typeof import('./gcs.js'); clients: GcsClients }>;
+  private azure?: Promise<{ mod: typeof import('./azure.js'); clients: AzureClients }>;
   private readonly token?: TokenSource;
   private http?: Got;
 
   constructor(private readonly ctx: StorageContext) {
     this.allow = new AllowList(ctx);
     this.limit = pLimit(ctx.concurrency ?? DEFAULTS.concurrency);
-    this.s3 = new S3Clients(ctx.storage.s3);
-    this.gcs = new GcsClients(ctx.storage.gcs);
-    this.azure = new AzureClients(ctx.storage.azure.containers);
     if (ctx.getToken) this.token = new TokenSource(ctx.getToken);
+  }
+
+  private s3Backend() {
+    return (this.s3 ??= import('./s3.js').then((mod) => ({ mod, clients: new mod.S3Clients(this.ctx.storage.s3) })));
+  }
+
+  private gcsBackend() {
+    return (this.gcs ??= import('./gcs.js').then((mod) => ({ mod, clients: new mod.GcsClients(this.ctx.storage.gcs) })));
+  }
+
+  private azureBackend() {
+    return (this.azure ??= import('./azure.js').then((mod) => ({ mod, clients: new mod.AzureClients(this.ctx.storage.azure.containers) })));
   }
 
   get roots(): readonly string[] {
@@ -118,13 +128,28 @@ class StorageImpl implements Storage {
         };
       }
       case 's3':
-        return { key: `s3 ${loc.scope}`, run: (ts) => deleteS3Objects(this.s3, ts as Target<typeof loc>[], this.limit, DEFAULTS.s3BatchSize) };
+        return {
+          key: `s3 ${loc.scope}`,
+          run: async (ts) => {
+            const { mod, clients } = await this.s3Backend();
+            return mod.deleteS3Objects(clients, ts as Target<typeof loc>[], this.limit, DEFAULTS.s3BatchSize);
+          },
+        };
       case 'gs':
-        return { key: 'gs', run: (ts) => deleteGcsObjects(this.gcs, ts as Target<typeof loc>[], this.limit) };
+        return {
+          key: 'gs',
+          run: async (ts) => {
+            const { mod, clients } = await this.gcsBackend();
+            return mod.deleteGcsObjects(clients, ts as Target<typeof loc>[], this.limit);
+          },
+        };
       case 'azure':
         return {
           key: `azure ${loc.scope}`,
-          run: (ts) => deleteAzureBlobs(this.azure, ts as Target<typeof loc>[], this.limit, DEFAULTS.azureBatchSize),
+          run: async (ts) => {
+            const { mod, clients } = await this.azureBackend();
+            return mod.deleteAzureBlobs(clients, ts as Target<typeof loc>[], this.limit, DEFAULTS.azureBatchSize);
+          },
         };
       case 'file':
         return { key: 'file', run: (ts) => deleteLocalFiles(ts as Target<typeof loc>[], this.limit) };
@@ -176,13 +201,13 @@ class StorageImpl implements Storage {
         yield* listLocal(root);
         return;
       case 's3':
-        yield* listS3(this.s3, loc, root);
+        yield* listS3((await this.s3Backend()).clients, loc, root);
         return;
       case 'azure':
-        yield* listAzure(this.azure, loc, root);
+        yield* listAzure((await this.azureBackend()).clients, loc, root);
         return;
       case 'gs':
-        yield* listGcs(this.gcs, loc, root);
+        yield* listGcs((await this.gcsBackend()).clients, loc, root);
         return;
       case 'fileserver': {
         const within = (r: AllowRoot) => r.scope === root.scope && r.segments.every((s, i) => root.segments[i] === s);
@@ -201,7 +226,7 @@ class StorageImpl implements Storage {
   }
 
   close(): void {
-    this.s3.close();
+    void this.s3?.then(({ clients }) => clients.close(), () => undefined);
   }
 }
 
