@@ -179,11 +179,27 @@ describe('configuration files', () => {
     await expectRefused({ configFile: path.join(home, 'nope.conf') }, /^clearml-cleanup: .*nope\.conf/m, 2);
   });
 
-  (process.getuid?.() === 0 ? test.skip : test)('an unreadable file (chmod 000; skipped as root, who reads anything)', async () => {
+  test('an unreadable file (chmod 000; as root, the CLI runs as nobody, for whom it is unreadable)', async () => {
     setEnv(noEnv);
     const p = conf('locked.conf', good());
     chmodSync(p, 0o000);
-    await expectRefused({ configFile: p }, /^clearml-cleanup: .*locked\.conf/m, 2);
+    if (process.getuid?.() !== 0) {
+      await expectRefused({ configFile: p }, /^clearml-cleanup: .*locked\.conf/m, 2);
+      return;
+    }
+    chmodSync(home, 0o755); // nobody may enter the folder, not read the file
+    const r = spawnSync(process.execPath, ['dist/cli.js', 'run', '--once', '--run-as-service', 'false', '--config-file', p], {
+      cwd: path.resolve('.'),
+      uid: 65534,
+      gid: 65534,
+      env: { PATH: process.env.PATH ?? '', HOME: home },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^clearml-cleanup: cannot read ClearML configuration file .*locked\.conf: EACCES\. Check its permissions\.$/m);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    await expectNothingDeleted();
   });
 
   test('a path that is a folder, not a file (unreadable as root too)', async () => {
