@@ -136,7 +136,7 @@ const answerFor =
 describe('command-line flags', () => {
   test.each<[string, Partial<RunArgs>, RegExp]>([
     ['negative threshold', { deleteThresholdDays: -1 }, /^clearml-cleanup: --delete-threshold-days must be a number of days >= 0, got -1$/m],
-    ['threshold not a number (yargs gives NaN)', { deleteThresholdDays: NaN }, /--delete-threshold-days must be a number .* got NaN/],
+    ['threshold not a number (yargs gives NaN)', { deleteThresholdDays: NaN }, /--delete-threshold-days must be a number .* got a value that is not a number/],
     ['negative retries', { retries: -1 }, /^clearml-cleanup: --retries must be an integer from 0 to 20, got -1$/m],
     ['a request timeout too small to work', { requestTimeoutMs: 5 }, /--request-timeout-ms must be a number of ms >= 100, got 5/],
     ['negative pacing', { pacingMs: -5 }, /--pacing-ms must be >= 0, got -5/],
@@ -154,7 +154,7 @@ describe('command-line flags', () => {
   test.each<[string, string[], RegExp]>([
     ['an unknown flag', ['--frobnicate', '3'], /^clearml-cleanup: Unknown arguments?: frobnicate/m],
     ['a bad --log-format', ['--log-format', 'xml'], /^clearml-cleanup: Invalid values:.*log-format.*xml/ms],
-    ['a word for a number', ['--delete-threshold-days', 'abc'], /^clearml-cleanup: --delete-threshold-days must be a number of days >= 0, got NaN$/m],
+    ['a word for a number', ['--delete-threshold-days', 'abc'], /^clearml-cleanup: --delete-threshold-days must be a number of days >= 0, got a value that is not a number$/m],
   ])('%s (real CLI)', async (_name, args, re) => {
     const r = cli(...args);
     expect(r.status).toBe(2);

@@ -55,22 +55,27 @@ export interface CommonArgs {
 /** A usage problem: one line, exit 2. */
 export class UsageError extends Error {}
 
+/** yargs has already turned a non-number into NaN: say so instead of printing "NaN". */
+export function shown(n: number | undefined): string {
+  return Number.isNaN(n) ? 'a value that is not a number' : String(n);
+}
+
 export function validateCommon(a: CommonArgs): void {
   if (!Number.isFinite(a.deleteThresholdDays) || a.deleteThresholdDays < 0) {
-    throw new UsageError(`--delete-threshold-days must be a number of days >= 0, got ${a.deleteThresholdDays}`);
+    throw new UsageError(`--delete-threshold-days must be a number of days >= 0, got ${shown(a.deleteThresholdDays)}`);
   }
   if (!Number.isInteger(a.concurrency) || a.concurrency < 1 || a.concurrency > 64) {
-    throw new UsageError(`--concurrency must be an integer from 1 to 64, got ${a.concurrency}`);
+    throw new UsageError(`--concurrency must be an integer from 1 to 64, got ${shown(a.concurrency)}`);
   }
   if (!Number.isInteger(a.batchSize) || a.batchSize < 1 || a.batchSize > 500) {
-    throw new UsageError(`--batch-size must be an integer from 1 to 500, got ${a.batchSize}`);
+    throw new UsageError(`--batch-size must be an integer from 1 to 500, got ${shown(a.batchSize)}`);
   }
-  if (!Number.isFinite(a.pacingMs) || a.pacingMs < 0) throw new UsageError(`--pacing-ms must be >= 0, got ${a.pacingMs}`);
+  if (!Number.isFinite(a.pacingMs) || a.pacingMs < 0) throw new UsageError(`--pacing-ms must be >= 0, got ${shown(a.pacingMs)}`);
   if (a.requestTimeoutMs !== undefined && (!Number.isFinite(a.requestTimeoutMs) || a.requestTimeoutMs < 100)) {
-    throw new UsageError(`--request-timeout-ms must be a number of ms >= 100, got ${a.requestTimeoutMs}`);
+    throw new UsageError(`--request-timeout-ms must be a number of ms >= 100, got ${shown(a.requestTimeoutMs)}`);
   }
   if (a.retries !== undefined && (!Number.isInteger(a.retries) || a.retries < 0 || a.retries > 20)) {
-    throw new UsageError(`--retries must be an integer from 0 to 20, got ${a.retries}`);
+    throw new UsageError(`--retries must be an integer from 0 to 20, got ${shown(a.retries)}`);
   }
 }
 

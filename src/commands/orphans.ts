@@ -9,7 +9,7 @@ import { s3HostsOf } from '../storage/allow-list.js';
 import type { Log } from '../log/index.js';
 import { createLogger } from '../log/index.js';
 import { createProgress, type ProgressStream } from '../log/progress.js';
-import { commonOptions, isUserError, openEngine, UsageError, validateCommon, type CommonArgs, type Engine } from './engine.js';
+import { commonOptions, isUserError, openEngine, shown, UsageError, validateCommon, type CommonArgs, type Engine } from './engine.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE } from './exit.js';
 
 export const orphanOptions = {
@@ -50,7 +50,7 @@ export function sweepRoots(engine: Engine, roots?: string[]): string[] {
 }
 
 function checkDays(n: number, flag: string): void {
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number of days >= 0, got ${n}`);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number of days >= 0, got ${shown(n)}`);
 }
 
 /** run --sweep-orphans: the sweep after a pass, on the run's own allow roots. */

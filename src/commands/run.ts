@@ -6,7 +6,7 @@
 import type { CommandModule } from 'yargs';
 import { runLoop, runPass, summarize, type PassReport } from '../cleanup/index.js';
 import type { Log } from '../log/index.js';
-import { commonOptions, isUserError, openEngine, UsageError, validateCommon, type CommonArgs } from './engine.js';
+import { commonOptions, isUserError, openEngine, shown, UsageError, validateCommon, type CommonArgs } from './engine.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE } from './exit.js';
 import { prepareRunAsService, serviceOptions } from './run-as-service.js';
 import { createProgress } from '../log/progress.js';
@@ -55,7 +55,7 @@ export async function runRunCommand(args: RunArgs, io: RunIo = {}): Promise<numb
   try {
     validateCommon(args);
     if (!Number.isFinite(args.cleanupPeriodInDays) || args.cleanupPeriodInDays <= 0) {
-      throw new UsageError(`--cleanup-period-in-days must be a number of days > 0, got ${args.cleanupPeriodInDays}`);
+      throw new UsageError(`--cleanup-period-in-days must be a number of days > 0, got ${shown(args.cleanupPeriodInDays)}`);
     }
     engine = await openEngine(args, io.log);
   } catch (e) {
