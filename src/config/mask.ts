@@ -67,7 +67,8 @@ function originText(cfg: Readonly<ClearMLConfig>, path: string): string {
   const origin = cfg.origins?.[path];
   if (!source) return '';
   if (!origin || origin === source) return source;
-  return `${source} ${origin}`;
+  // "derived from api.apiServer" already says its kind
+  return origin.startsWith(source) ? origin : `${source} ${origin}`;
 }
 
 /** Human-readable lines: `key  value  source`, secrets masked. */
