@@ -21,6 +21,39 @@ export interface QuerySpec {
   equalityFields?: string[];
   /** extra predicates computed by the service (hidden, subprojects...) */
   extra?: Predicate[];
+  /** list fields the collection indexes (request key -> index name): a plain value list reads only the matches */
+  indexedFields?: Record<string, string>;
+}
+
+/** What runQuery can use besides a scan: lookups by id and by an index. */
+export interface QuerySource<T> extends Iterable<T> {
+  get?(id: string): T | undefined;
+  select?(ids: Iterable<string>): T[];
+  hasIndex?(name: string): boolean;
+  lookupAny?(name: string, keys: Iterable<string>): T[];
+}
+
+/** A list filter that only includes plain values (no "-x", "__$..." or null): its matches carry one of them. */
+function plainValues(v: unknown): string[] | undefined {
+  const list = Array.isArray(v) ? v : [v];
+  if (!list.length) return undefined;
+  for (const x of list) if (typeof x !== 'string' || !x || x.startsWith('-') || x.startsWith('__$')) return undefined;
+  return list as string[];
+}
+
+/**
+ * The documents worth testing: those with a requested id, or holding a requested value of an indexed
+ * field, in collection order; the whole collection otherwise. Every predicate still runs on them,
+ * so this only saves the scan (a pass asks for models of 500 tasks at a time among hundreds of thousands).
+ */
+function candidatesFor<T>(docs: QuerySource<T>, body: Record<string, any>, spec: QuerySpec): Iterable<T> {
+  const ids = body.id === undefined || body.id === null ? undefined : plainValues(body.id);
+  if (ids && docs.select) return docs.select(ids);
+  for (const [field, index] of Object.entries(spec.indexedFields ?? {})) {
+    const keys = body[field] === undefined || body[field] === null ? undefined : plainValues(body[field]);
+    if (keys && docs.lookupAny && docs.hasIndex?.(index)) return docs.lookupAny(index, keys);
+  }
+  return docs;
 }
 
 export interface QueryResult {
@@ -99,7 +132,7 @@ function intParam(v: unknown, name: string): number | undefined {
  * page defaults to 0 and page_size to 500 (also the cap); the body key scroll_id (even null) scrolls.
  */
 export function runQuery<T extends object>(
-  docs: Iterable<T> & { get?(id: string): T | undefined },
+  docs: QuerySource<T>,
   body: Record<string, any>,
   spec: QuerySpec,
   scrolls: ScrollStates,
@@ -111,7 +144,7 @@ export function runQuery<T extends object>(
   const candidates: Iterable<T> =
     docs.get && typeof single === 'string' && !single.startsWith('-') && !single.startsWith('__$')
       ? [docs.get(single)].filter((d): d is T => d !== undefined)
-      : docs;
+      : candidatesFor(docs, body, spec);
   for (const d of candidates) if (preds.every((p) => p(d))) matched.push(d);
   sortDocs(matched, body.order_by);
 

@@ -2,6 +2,7 @@ import { ApiFault } from '../api/fault.js';
 import type { CallRequest, Service } from '../api/service.js';
 import type { Model } from '../../types/clearml.js';
 import { runQuery } from '../query/get-all.js';
+import { MODELS_BY_TASK, MODELS_BY_URI } from '../store/stores.js';
 import type { EmbeddedState } from '../state.js';
 import { newId } from '../util/ids.js';
 import { bool, forEachId, stringList, validateName } from './common.js';
@@ -137,6 +138,7 @@ export function createModelsService(state: EmbeddedState): Service {
         rangeFields: ['created', 'last_metrics.*', 'last_iteration'],
         dateFields: ['last_update', 'last_change'],
         equalityFields: ['ready'],
+        indexedFields: { task: MODELS_BY_TASK, uri: MODELS_BY_URI },
         extra: hiddenPredicate(b),
       }, state.scrolls);
       const models = r.items.map((x) => (Array.isArray(b.only_fields) ? x : conform(x as Model)));

@@ -8,6 +8,9 @@ import type Database from 'better-sqlite3';
 export class DocCollection<T extends { id: string }> {
   private readonly cache = new Map<string, T>();
   private readonly indexes = new Map<string, DocIndex<T>>();
+  /** position in the collection's order (first insertion), so a narrowed query answers in scan order */
+  private readonly ordinals = new Map<string, number>();
+  private nextOrdinal = 0;
   private readonly upsertStmt: Database.Statement;
   private readonly deleteStmt: Database.Statement;
 
@@ -21,6 +24,7 @@ export class DocCollection<T extends { id: string }> {
     for (const row of db.prepare(`SELECT doc FROM ${table}`).iterate() as Iterable<{ doc: string }>) {
       const doc = JSON.parse(row.doc) as T;
       this.cache.set(doc.id, doc);
+      this.ordinals.set(doc.id, this.nextOrdinal++);
     }
   }
 
@@ -46,6 +50,7 @@ export class DocCollection<T extends { id: string }> {
 
   put(doc: T): void {
     this.upsertStmt.run(doc.id, JSON.stringify(doc));
+    if (!this.cache.has(doc.id)) this.ordinals.set(doc.id, this.nextOrdinal++);
     this.cache.set(doc.id, doc);
     for (const index of this.indexes.values()) index.set(doc);
   }
@@ -53,7 +58,39 @@ export class DocCollection<T extends { id: string }> {
   delete(id: string): boolean {
     this.deleteStmt.run(id);
     for (const index of this.indexes.values()) index.remove(id);
+    this.ordinals.delete(id);
     return this.cache.delete(id);
+  }
+
+  /** The documents with these ids (missing ones left out), in the order values() would give them. */
+  select(ids: Iterable<string>): T[] {
+    return this.inOrder(ids);
+  }
+
+  /** Whether `name` is an index of this collection. */
+  hasIndex(name: string): boolean {
+    return this.indexes.has(name);
+  }
+
+  /** The documents whose index `name` holds any of `keys`, in the order values() would give them. */
+  lookupAny(name: string, keys: Iterable<string>): T[] {
+    const index = this.indexes.get(name);
+    if (!index) throw new Error(`no index ${name} on ${this.table}`);
+    const ids: string[] = [];
+    for (const k of keys) for (const id of index.ids(k)) ids.push(id);
+    return this.inOrder(ids);
+  }
+
+  private inOrder(ids: Iterable<string>): T[] {
+    const rows: Array<{ n: number; doc: T }> = [];
+    const seen = new Set<string>();
+    for (const id of ids) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const doc = this.cache.get(id);
+      if (doc) rows.push({ n: this.ordinals.get(id)!, doc });
+    }
+    return rows.sort((a, b) => a.n - b.n).map((r) => r.doc);
   }
 
   /**

@@ -21,6 +21,7 @@ export interface Worker {
 export const TASKS_BY_PARENT = 'parent';
 export const TASKS_BY_INPUT_MODEL = 'input_model';
 export const MODELS_BY_TASK = 'task';
+export const MODELS_BY_URI = 'uri';
 
 /** Every entity collection of the embedded server. */
 export class Stores {
@@ -37,6 +38,8 @@ export class Stores {
     this.tasks.addIndex(TASKS_BY_PARENT, (t) => (t.parent ? [t.parent] : []));
     this.tasks.addIndex(TASKS_BY_INPUT_MODEL, (t) => (t.models?.input ?? []).map((m) => m.model).filter((id) => typeof id === 'string'));
     this.models.addIndex(MODELS_BY_TASK, (m) => (m.task ? [m.task] : []));
+    // what a pass's models.get_all asks by: task ids and file URIs
+    this.models.addIndex(MODELS_BY_URI, (m) => (typeof m.uri === 'string' && m.uri ? [m.uri] : []));
     this.projects = new DocCollection<Project>(db, 'projects');
     this.queues = new DocCollection<Queue>(db, 'queues');
     this.workers = new DocCollection<Worker>(db, 'workers');
