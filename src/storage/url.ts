@@ -90,14 +90,35 @@ function unknown(url: string, unsafe?: string): UnknownLocation {
   return { backend: 'unknown', url, scope: 'unknown', segments: [], unsafe };
 }
 
-function parseHttp(url: string, raw: { scheme: string; rest: string }): StorageLocation {
-  let parsed: URL;
+/**
+ * What the WHATWG parser says of a URL's `scheme://authority` (it is the part that can fail or carry
+ * credentials), remembered per authority: a pass classifies tens of thousands of URLs of one or two
+ * file servers, and a full parse each was most of the CPU and garbage of classifying them.
+ */
+const authorities = new Map<string, { origin?: string; problem?: string }>();
+const MAX_AUTHORITIES = 1000;
+
+function authorityOf(scheme: string, authority: string): { origin?: string; problem?: string } {
+  const key = `${scheme}://${authority}`;
+  let known = authorities.get(key);
+  if (known) return known;
   try {
-    parsed = new URL(url);
+    const parsed = new URL(`${key}/`);
+    known = parsed.username || parsed.password ? { problem: 'credentials in URL' } : { origin: parsed.origin.toLowerCase() };
   } catch {
-    return unknown(url, 'unparsable URL');
+    known = { problem: 'unparsable URL' };
   }
-  if (parsed.username || parsed.password) return unknown(url, 'credentials in URL');
+  if (authorities.size >= MAX_AUTHORITIES) authorities.clear();
+  authorities.set(key, known);
+  return known;
+}
+
+function parseHttp(url: string, raw: { scheme: string; authority: string; rest: string }): StorageLocation {
+  // the whole URL must still parse (as before); the authority's verdict is the cached part
+  const auth = authorityOf(raw.scheme, raw.authority);
+  if (auth.problem) return unknown(url, auth.problem);
+  if (!URL.canParse(url)) return unknown(url, 'unparsable URL');
+  const origin = auth.origin!;
   // The raw path, before WHATWG normalisation could fold `..` or `%2e%2e` away.
   const rawPath = raw.rest.replace(/[?#].*$/s, '');
   const rawSegments = rawPath.split('/').slice(1);
@@ -116,7 +137,7 @@ function parseHttp(url: string, raw: { scheme: string; rest: string }): StorageL
     segments.push(decoded);
   }
   unsafe ??= segmentProblem(segments);
-  return { backend: 'fileserver', url, origin: parsed.origin.toLowerCase(), scope: `http:${parsed.origin.toLowerCase()}`, segments, unsafe };
+  return { backend: 'fileserver', url, origin, scope: `http:${origin}`, segments, unsafe };
 }
 
 function parseS3(url: string, authority: string, rest: string, hints?: ClassifyHints): StorageLocation {
