@@ -8,6 +8,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { writeJsonAtomic } from './atomic-write.js';
 
 export interface JournalTask {
   id: string;
@@ -69,16 +70,7 @@ export class Journal {
   /** Durable before it returns: data fsynced, renamed into place, directory fsynced. */
   async write(entry: JournalEntry): Promise<void> {
     if (isEmptyEntry(entry)) return this.remove(entry.id);
-    const target = this.file(entry.id);
-    const tmp = `${target}.${process.pid}.tmp`;
-    const fh = await fs.open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(JSON.stringify(entry));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, target);
+    await writeJsonAtomic(this.file(entry.id), entry);
     await this.syncDir();
   }
 

@@ -6,6 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { writeJsonAtomic } from './atomic-write.js';
 import { newEntryId } from './journal.js';
 
 export interface OrphanEntry {
@@ -29,16 +30,7 @@ export class OrphanJournal {
     await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
     const now = new Date();
     const entry: OrphanEntry = { version: 1, kind: 'orphans', id: newEntryId(now, this.seq++), createdAt: now.toISOString(), files };
-    const target = path.join(this.dir, `${entry.id}.json`);
-    const tmp = `${target}.${process.pid}.tmp`;
-    const fh = await fs.open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(JSON.stringify(entry));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, target);
+    await writeJsonAtomic(path.join(this.dir, `${entry.id}.json`), entry);
     this.mine.add(entry.id);
     return entry.id;
   }
