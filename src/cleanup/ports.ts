@@ -3,6 +3,7 @@
  * (src/api) and storage layer (src/storage) fit them structurally; tests may pass fakes for pure
  * logic, but the integration tests use the real ones against real servers.
  */
+import type { FileOutcome } from '../storage/outcome.js';
 
 /** The ClearML REST client: `call` returns the envelope's data or throws an ApiError-like error. */
 export interface Api {
@@ -18,17 +19,8 @@ export interface ApiErrorLike {
   kind?: string;
 }
 
-export type FileStatus = 'deleted' | 'missing' | 'failed' | 'refused';
-
-/** What happened to one URL (same shape as src/storage FileOutcome). */
-export interface FileOutcome {
-  url: string;
-  backend: string;
-  status: FileStatus;
-  reason?: string;
-  detail?: string;
-  bytes?: number;
-}
+/** What happened to one URL: the storage layer's own type (cleanup sits downstream of storage). */
+export type { FileOutcome, FileStatus } from '../storage/outcome.js';
 
 /** Where a URL would go, and whether the allow-list lets us touch it (for plans and dry runs). */
 export interface FileVerdict {
