@@ -74,21 +74,11 @@ if (!existsSync(path.join(dist, 'cli.js'))) {
 const { startServer } = await import(path.join(dist, 'server/index.js'));
 const { ClearMLClient } = await import(path.join(dist, 'api/client.js'));
 const { seedServer } = await import(path.join(dist, 'seed/index.js'));
+// the kill schedule is the same for the same --seed
+const { mulberry32: prng } = await import(path.join(dist, 'seed/prng.js'));
 
 const THRESHOLD_DAYS = 30;
 const say = (s = '') => process.stdout.write(`${s}\n`);
-
-/** mulberry32: the kill schedule is the same for the same --seed */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'clearml-cleanup-chaos-'));
 const dataDir = path.join(tmp, 'server');

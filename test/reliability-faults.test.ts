@@ -10,7 +10,8 @@ import path from 'node:path';
 import { runPass, silentLogger, type PassReport, type Storage } from '../src/cleanup/index.js';
 import { createStorage, type Storage as RealStorage } from '../src/storage/index.js';
 import { BUCKET, FOREIGN_BUCKET, World, type BuiltTask } from './support/cleanup-world.js';
-import { seededRandom, startTamperProxy, type TamperProxy } from './support/tamper-proxy.js';
+import { mulberry32 as seededRandom } from '../src/seed/prng.js';
+import { startTamperProxy, type TamperProxy } from './support/tamper-proxy.js';
 
 let w: World;
 let s3proxy: TamperProxy;

@@ -2,20 +2,31 @@
  * A small seeded PRNG (mulberry32): the same seed gives the same data set on every machine,
  * so a test or a benchmark can name what it expects to find.
  */
+/**
+ * mulberry32 itself, as a bare function: uniform numbers in [0, 1) from a 32-bit state. Also the
+ * seeded schedule of scripts/chaos.js and of the tests' tamper proxy.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export class Prng {
-  private state: number;
+  private readonly draw: () => number;
 
   constructor(seed: number) {
-    this.state = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
+    this.draw = mulberry32((Math.floor(seed) ^ 0x9e3779b9) >>> 0);
   }
 
   /** uniform in [0, 1) */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.draw();
   }
 
   /** integer in [min, max] */
