@@ -23,9 +23,9 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { clearmlEnv, filesOnDisk, protectedModelUris, remainingById, scratchDirs } from './lib/embedded-run.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -80,11 +80,7 @@ const { mulberry32: prng } = await import(path.join(dist, 'seed/prng.js'));
 const THRESHOLD_DAYS = 30;
 const say = (s = '') => process.stdout.write(`${s}\n`);
 
-const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'clearml-cleanup-chaos-'));
-const dataDir = path.join(tmp, 'server');
-const stateDir = path.join(tmp, 'state');
-const home = path.join(tmp, 'home');
-await fsp.mkdir(home, { recursive: true });
+const { tmp, dataDir, stateDir, home } = await scratchDirs('clearml-cleanup-chaos-');
 
 let server;
 let client;
@@ -228,11 +224,7 @@ function runCli(args, kill) {
     const env = {
       PATH: process.env.PATH,
       HOME: home,
-      CLEARML_API_HOST: server.apiUrl,
-      CLEARML_WEB_HOST: server.apiUrl,
-      CLEARML_FILES_HOST: server.filesUrl,
-      CLEARML_API_ACCESS_KEY: server.accessKey,
-      CLEARML_API_SECRET_KEY: server.secretKey,
+      ...clearmlEnv(server),
     };
     child = spawn(process.execPath, [path.join(dist, 'cli.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -282,8 +274,8 @@ function runCli(args, kill) {
 
 /** The three figures, from the server's state and the file server's disk. */
 async function check(seeded) {
-  const left = await remaining('tasks.get_all', 'tasks', seeded.tasks.map((t) => t.id), ['id']);
-  const models = await remaining('models.get_all', 'models', seeded.models.map((m) => m.id), ['id', 'uri']);
+  const left = await remainingById(client, 'tasks.get_all', 'tasks', seeded.tasks.map((t) => t.id), ['id']);
+  const models = await remainingById(client, 'models.get_all', 'models', seeded.models.map((m) => m.id), ['id', 'uri']);
   const onDisk = await filesOnDisk(path.join(dataDir, 'files'));
   // what still points to a file: a remaining task (its artifacts, debug and plot images, through its
   // events) and a remaining model
@@ -314,46 +306,12 @@ async function check(seeded) {
  */
 function mustKeep(seeded) {
   const eligibleIds = new Set(seeded.tasks.filter((t) => t.eligible).map((t) => t.id));
-  const keep = new Set();
+  const keep = protectedModelUris(seeded);
   for (const t of seeded.tasks) {
     if (eligibleIds.has(t.id)) continue;
     for (const u of t.files) keep.add(u);
     for (const u of t.externalUris) keep.add(u);
   }
-  for (const m of seeded.models) {
-    const keptOwner = !eligibleIds.has(m.taskId);
-    const usedByKept = m.usedBy.some((id) => !eligibleIds.has(id));
-    const sharedWithKept = seeded.models.some((o) => o.uri === m.uri && o.id !== m.id && !eligibleIds.has(o.taskId));
-    if (keptOwner || usedByKept || sharedWithKept) keep.add(m.uri);
-  }
+  for (const m of seeded.models) if (!eligibleIds.has(m.taskId)) keep.add(m.uri);
   return keep;
-}
-
-async function remaining(endpoint, key, ids, fields) {
-  const out = new Map();
-  for (let i = 0; i < ids.length; i += 500) {
-    const res = await client.call(endpoint, { id: ids.slice(i, i + 500), only_fields: fields, page_size: 500, search_hidden: true });
-    for (const r of res[key] ?? []) out.set(r.id, r);
-  }
-  return out;
-}
-
-/** relative path -> size, for every file under the file server's storage root */
-async function filesOnDisk(dir) {
-  const out = new Map();
-  const walk = async (d) => {
-    let entries;
-    try {
-      entries = await fsp.readdir(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const full = path.join(d, e.name);
-      if (e.isDirectory()) await walk(full);
-      else if (e.isFile()) out.set(path.relative(dir, full).split(path.sep).join('/'), (await fsp.stat(full)).size);
-    }
-  };
-  await walk(dir);
-  return out;
 }

@@ -11,9 +11,9 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { clearmlEnv, filesOnDisk, protectedModelUris, remainingById, scratchDirs } from './lib/embedded-run.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -43,11 +43,7 @@ function intFromEnv(name, fallback) {
 const say = (s = '') => process.stdout.write(`${s}\n`);
 const heading = (s) => say(`\n== ${s} ${'='.repeat(Math.max(0, 70 - s.length))}`);
 
-const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'clearml-cleanup-demo-'));
-const dataDir = path.join(tmp, 'server');
-const stateDir = path.join(tmp, 'state');
-const home = path.join(tmp, 'home');
-await fsp.mkdir(home, { recursive: true });
+const { tmp, dataDir, stateDir, home } = await scratchDirs('clearml-cleanup-demo-');
 
 let server;
 let client;
@@ -87,7 +83,7 @@ try {
   say(`A correct cleanup (threshold ${THRESHOLD_DAYS} days, --force-delete) deletes ${eligible.length} tasks and keeps ${kept.length}:`);
   say(`  keeps ${seeded.summary.archivedRecent} archived but recent, ${kept.filter((t) => !t.archived).length} not archived` +
     ` (${seeded.summary.oldNotArchived} of them old)`);
-  const protectedUris = protectedFiles(seeded);
+  const protectedUris = protectedModelUris(seeded);
   say(`  keeps ${protectedUris.size} model file(s) of deleted tasks that a kept model still uses or shares,`);
   say(`  and never touches ${seeded.summary.foreignArtifacts} artifact URL(s) on a foreign host.`);
 
@@ -95,17 +91,11 @@ try {
   const argv = ['run', '--once', '--run-as-service', 'false', '--force-delete', '--delete-threshold-days', String(THRESHOLD_DAYS),
     '--state-dir', stateDir, '--pacing-ms', '0'];
   say(`$ clearml-cleanup ${argv.join(' ')}`);
-  const runCode = await runCli(argv, {
-    CLEARML_API_HOST: server.apiUrl,
-    CLEARML_WEB_HOST: server.apiUrl,
-    CLEARML_FILES_HOST: server.filesUrl,
-    CLEARML_API_ACCESS_KEY: server.accessKey,
-    CLEARML_API_SECRET_KEY: server.secretKey,
-  });
+  const runCode = await runCli(argv, clearmlEnv(server));
   say(`(exit code ${runCode})`);
 
   heading('4. What is left');
-  const left = await remainingTasks(client, seeded.tasks.map((t) => t.id));
+  const left = await remainingById(client, 'tasks.get_all', 'tasks', seeded.tasks.map((t) => t.id), ['id', 'status', 'system_tags']);
   const byStatus = {};
   for (const t of left.values()) {
     const k = `${t.status}${t.system_tags?.includes('archived') ? ' (archived)' : ''}`;
@@ -150,19 +140,6 @@ try {
 }
 process.exit(exitCode);
 
-/** URIs of models of deleted tasks that must survive: used as input by a kept task, or shared with a kept model. */
-function protectedFiles(seeded) {
-  const eligibleIds = new Set(seeded.tasks.filter((t) => t.eligible).map((t) => t.id));
-  const uris = new Set();
-  for (const m of seeded.models) {
-    if (!eligibleIds.has(m.taskId)) continue;
-    const usedByKept = m.usedBy.some((id) => !eligibleIds.has(id));
-    const sharedWithKept = seeded.models.some((o) => o.uri === m.uri && o.id !== m.id && !eligibleIds.has(o.taskId));
-    if (usedByKept || sharedWithKept) uris.add(m.uri);
-  }
-  return uris;
-}
-
 function runCli(args, env) {
   return new Promise((resolve, reject) => {
     const childEnv = { ...process.env, ...env, HOME: home };
@@ -185,35 +162,4 @@ function runCli(args, env) {
     child.on('error', reject);
     child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
-}
-
-async function remainingTasks(api, ids) {
-  const left = new Map();
-  for (let i = 0; i < ids.length; i += 500) {
-    const res = await api.call('tasks.get_all', {
-      id: ids.slice(i, i + 500), only_fields: ['id', 'status', 'system_tags'], page_size: 500, search_hidden: true,
-    });
-    for (const t of res.tasks ?? []) left.set(t.id, t);
-  }
-  return left;
-}
-
-/** relative path -> size, for every file under the file server's storage root */
-async function filesOnDisk(dir) {
-  const out = new Map();
-  const walk = async (d) => {
-    let entries;
-    try {
-      entries = await fsp.readdir(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const full = path.join(d, e.name);
-      if (e.isDirectory()) await walk(full);
-      else if (e.isFile()) out.set(path.relative(dir, full).split(path.sep).join('/'), (await fsp.stat(full)).size);
-    }
-  };
-  await walk(dir);
-  return out;
 }
