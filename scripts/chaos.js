@@ -2,7 +2,7 @@
 /**
  * Chaos run: the cleanup service SIGKILLed at random moments, then run to completion; checks that
  * nothing was lost and nothing left behind. Run `npm run chaos` (builds first) or, after a build:
- *   node scripts/chaos.js [--seed N] [--kills N] [--tasks N] [--json FILE] [--max-delay-ms N]
+ *   node scripts/chaos.js [--seed N] [--kills N] [--tasks N] [--json FILE]
  *                         [--latency-ms N] [--fault-rate F] [--batch-size N]
  *
  *   1. starts the embedded ClearML server (API + file server) on free ports, data in a temp dir;
