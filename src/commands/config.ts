@@ -6,6 +6,7 @@ import type { CommandModule } from 'yargs';
 import { ConfigError } from '../config/errors.js';
 import { loadConfig, type LoadConfigOptions } from '../config/load.js';
 import { describeConfig, maskedConfig } from '../config/mask.js';
+import { userErrorLine } from './engine.js';
 import { EXIT_OK, EXIT_USAGE } from './exit.js';
 
 export interface ConfigCommandIo extends LoadConfigOptions {
@@ -24,7 +25,7 @@ export async function runConfigCommand(io: ConfigCommandIo = {}): Promise<number
     return EXIT_OK;
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    err(`clearml-cleanup: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
+    err(userErrorLine(e));
     return EXIT_USAGE;
   }
 }

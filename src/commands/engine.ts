@@ -5,9 +5,10 @@ import { loadConfig } from '../config/index.js';
 import { ConfigError } from '../config/errors.js';
 import type { ClearMLConfig } from '../config/types.js';
 import { createStorage, storageContextFromConfig, type Storage as RealStorage } from '../storage/index.js';
-import type { Api, Storage } from '../cleanup/index.js';
+import type { Api, CleanupOptions, Storage } from '../cleanup/index.js';
 import { defaultStateDir } from '../cleanup/index.js';
 import { createLogger, type Log, type LogFormat } from '../log/index.js';
+import { createProgress, type Progress, type ProgressStream } from '../log/progress.js';
 
 export const commonOptions = {
   'delete-threshold-days': {
@@ -146,4 +147,46 @@ export async function openEngine(a: CommonArgs, logOverride?: Log): Promise<Engi
 /** The one line a user sees for a problem they can fix; never a stack trace. */
 export function isUserError(err: unknown): err is Error {
   return err instanceof UsageError || err instanceof ConfigError;
+}
+
+/** That line as printed: the message folded onto one line. */
+export function userErrorLine(err: Error): string {
+  return `clearml-cleanup: ${err.message.replace(/\s*\n\s*/g, ' ')}\n`;
+}
+
+/**
+ * The start of every engine command: the common checks, the command's own (`check`), then the
+ * engine. A problem the user can fix is written to `err` as one line and gives undefined (exit 2).
+ */
+export async function openCommandEngine(
+  a: CommonArgs,
+  log: Log | undefined,
+  err: (text: string) => void,
+  check?: () => void,
+): Promise<Engine | undefined> {
+  try {
+    validateCommon(a);
+    check?.();
+    return await openEngine(a, log);
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    err(userErrorLine(e));
+    return undefined;
+  }
+}
+
+/** Progress of a command: a bar on a terminal, or lines through the log (always with --log-format json). */
+export function commandProgress(log: Log, a: Pick<CommonArgs, 'logFormat'>, stream?: ProgressStream): Progress {
+  return createProgress({ stream, line: (t) => log.info(t), mode: a.logFormat === 'json' ? 'lines' : undefined });
+}
+
+/** The pass options the common flags set. */
+export function passOptionsOf(a: CommonArgs): Pick<CleanupOptions, 'deleteThresholdDays' | 'forceDelete' | 'concurrency' | 'batchSize' | 'pacingMs'> {
+  return {
+    deleteThresholdDays: a.deleteThresholdDays,
+    forceDelete: a.forceDelete,
+    concurrency: a.concurrency,
+    batchSize: a.batchSize,
+    pacingMs: a.pacingMs,
+  };
 }

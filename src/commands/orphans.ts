@@ -8,8 +8,8 @@ import { orphanSummary, sweepOrphans, type OrphanReport } from '../cleanup/index
 import { s3HostsOf } from '../storage/allow-list.js';
 import type { Log } from '../log/index.js';
 import { createLogger } from '../log/index.js';
-import { createProgress, type ProgressStream } from '../log/progress.js';
-import { commonOptions, isUserError, openEngine, shown, UsageError, validateCommon, type CommonArgs, type Engine } from './engine.js';
+import type { ProgressStream } from '../log/progress.js';
+import { commandProgress, commonOptions, openCommandEngine, shown, UsageError, type CommonArgs, type Engine } from './engine.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE } from './exit.js';
 
 export const orphanOptions = {
@@ -61,7 +61,7 @@ export async function sweepAfterPass(
 ): Promise<OrphanReport | undefined> {
   const { storage, log } = engine;
   if (!storage.list) return undefined;
-  const progress = createProgress({ line: (t) => log.info(t), mode: args.logFormat === 'json' ? 'lines' : undefined });
+  const progress = commandProgress(log, args);
   const r = await sweepOrphans(
     { api: engine.api, storage: { list: storage.list, deleteFiles: storage.deleteFiles }, log, signal, onProgress: progress.onProgress },
     {
@@ -83,16 +83,10 @@ export async function runOrphansCommand(args: OrphansArgs, io: OrphansIo = {}): 
   const out = io.out ?? ((t: string) => process.stdout.write(t));
   const err = io.err ?? ((t: string) => process.stderr.write(t));
   const log = io.log ?? (args.json ? createLogger({ format: args.logFormat, stream: process.stderr }) : undefined);
-  let engine: Engine;
-  try {
-    validateCommon(args);
+  const engine = await openCommandEngine(args, log, err, () => {
     checkDays(args.minAgeDays, '--min-age-days');
-    engine = await openEngine(args, log);
-  } catch (e) {
-    if (!isUserError(e)) throw e;
-    err(`clearml-cleanup: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
-    return EXIT_USAGE;
-  }
+  });
+  if (!engine) return EXIT_USAGE;
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.on('SIGINT', onSignal);
@@ -108,11 +102,7 @@ export async function runOrphansCommand(args: OrphansArgs, io: OrphansIo = {}): 
       const v = engine.storage.classify?.(`${r.replace(/\/+$/, '')}/x.probe`);
       if (v && !v.allowed) engine.log.warn(`${r} is outside the allow-list: its orphans are listed but never deleted`);
     }
-    const progress = createProgress({
-      stream: io.progressStream,
-      line: (t) => engine.log.info(t),
-      mode: args.logFormat === 'json' ? 'lines' : undefined,
-    });
+    const progress = commandProgress(engine.log, args, io.progressStream);
     // Orphans are printed batch by batch as they are handled: their number is not bounded.
     let first = true;
     if (args.json) out('{"orphans":[\n');

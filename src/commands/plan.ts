@@ -6,10 +6,9 @@ import type { CommandModule } from 'yargs';
 import { runPass, type BatchPlan } from '../cleanup/index.js';
 import type { Log } from '../log/index.js';
 import { createLogger } from '../log/index.js';
-import { commonOptions, isUserError, openEngine, validateCommon, type CommonArgs } from './engine.js';
+import { commandProgress, commonOptions, openCommandEngine, passOptionsOf, type CommonArgs } from './engine.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE } from './exit.js';
 import { logReport } from './run.js';
-import { createProgress } from '../log/progress.js';
 
 export interface PlanArgs extends CommonArgs {
   json: boolean;
@@ -31,15 +30,8 @@ export async function runPlanCommand(args: PlanArgs, io: PlanIo = {}): Promise<n
   const err = io.err ?? ((t: string) => process.stderr.write(t));
   // With --json, stdout carries the document alone: progress goes to stderr.
   const log = io.log ?? (args.json ? createLogger({ format: args.logFormat, stream: process.stderr }) : undefined);
-  let engine;
-  try {
-    validateCommon(args);
-    engine = await openEngine(args, log);
-  } catch (e) {
-    if (!isUserError(e)) throw e;
-    err(`clearml-cleanup: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
-    return EXIT_USAGE;
-  }
+  const engine = await openCommandEngine(args, log, err);
+  if (!engine) return EXIT_USAGE;
   let first = true;
   const onPlan = (plan: BatchPlan) => {
     for (const t of plan.tasks) {
@@ -56,18 +48,10 @@ export async function runPlanCommand(args: PlanArgs, io: PlanIo = {}): Promise<n
   };
   try {
     if (args.json) out('{"tasks":[\n');
-    const progress = createProgress({ line: (t) => engine.log.info(t), mode: args.logFormat === 'json' ? 'lines' : undefined });
+    const progress = commandProgress(engine.log, args);
     const report = await runPass(
       { api: engine.api, storage: engine.storage, log: engine.log, onPlan, onProgress: progress.onProgress },
-      {
-        deleteThresholdDays: args.deleteThresholdDays,
-        forceDelete: args.forceDelete,
-        dryRun: true,
-        concurrency: args.concurrency,
-        batchSize: args.batchSize,
-        pacingMs: args.pacingMs,
-        listCap: Number.MAX_SAFE_INTEGER,
-      },
+      { ...passOptionsOf(args), dryRun: true, listCap: Number.MAX_SAFE_INTEGER },
     );
     progress.stop();
     if (args.json) {

@@ -10,8 +10,8 @@ import { s3HostsOf } from '../storage/allow-list.js';
 import { usageScalars } from '../task/scalars.js';
 import type { Log } from '../log/index.js';
 import { createLogger } from '../log/index.js';
-import { createProgress, type ProgressStream } from '../log/progress.js';
-import { commonOptions, isUserError, openEngine, UsageError, validateCommon, type CommonArgs, type Engine } from './engine.js';
+import type { ProgressStream } from '../log/progress.js';
+import { commandProgress, commonOptions, openCommandEngine, passOptionsOf, UsageError, type CommonArgs, type Engine } from './engine.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE } from './exit.js';
 import { orphanOptions, sweepRoots } from './orphans.js';
 
@@ -44,24 +44,14 @@ export async function runReportCommand(args: ReportArgs, io: ReportIo = {}): Pro
   const out = io.out ?? ((t: string) => process.stdout.write(t));
   const err = io.err ?? ((t: string) => process.stderr.write(t));
   const log = io.log ?? (args.json ? createLogger({ format: args.logFormat, stream: process.stderr }) : undefined);
-  let engine: Engine;
-  try {
-    validateCommon(args);
+  const engine = await openCommandEngine(args, log, err, () => {
     if (!Number.isFinite(args.minAgeDays) || args.minAgeDays < 0) throw new UsageError(`--min-age-days must be >= 0, got ${args.minAgeDays}`);
     if (!Number.isInteger(args.top) || args.top < 0) throw new UsageError(`--top must be a whole number >= 0, got ${args.top}`);
-    engine = await openEngine(args, log);
-  } catch (e) {
-    if (!isUserError(e)) throw e;
-    err(`clearml-cleanup: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
-    return EXIT_USAGE;
-  }
+  });
+  if (!engine) return EXIT_USAGE;
   try {
     if (!engine.storage.list) throw new Error('internal: storage cannot list');
-    const progress = createProgress({
-      stream: io.progressStream,
-      line: (t) => engine.log.info(t),
-      mode: args.logFormat === 'json' ? 'lines' : undefined,
-    });
+    const progress = commandProgress(engine.log, args, io.progressStream);
     const report = await storageUsage(
       { api: engine.api, storage: { ...engine.storage, list: engine.storage.list }, log: engine.log, onProgress: progress.onProgress },
       {
@@ -71,13 +61,7 @@ export async function runReportCommand(args: ReportArgs, io: ReportIo = {}): Pro
         s3Hosts: s3HostsOf(engine.config.storage),
         top: args.top,
         concurrency: args.concurrency,
-        pass: {
-          deleteThresholdDays: args.deleteThresholdDays,
-          forceDelete: args.forceDelete,
-          concurrency: args.concurrency,
-          batchSize: args.batchSize,
-          pacingMs: 0,
-        },
+        pass: { ...passOptionsOf(args), pacingMs: 0 },
       },
     );
     progress.stop();

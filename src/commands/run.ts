@@ -6,10 +6,9 @@
 import type { CommandModule } from 'yargs';
 import { runLoop, runPass, summarize, type PassReport } from '../cleanup/index.js';
 import type { Log } from '../log/index.js';
-import { commonOptions, isUserError, openEngine, shown, UsageError, validateCommon, type CommonArgs } from './engine.js';
+import { commandProgress, commonOptions, openCommandEngine, passOptionsOf, shown, UsageError, type CommonArgs } from './engine.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE } from './exit.js';
 import { prepareRunAsService, serviceOptions } from './run-as-service.js';
-import { createProgress } from '../log/progress.js';
 import { orphanOptions, sweepAfterPass } from './orphans.js';
 
 export interface RunArgs extends CommonArgs {
@@ -51,18 +50,12 @@ export function logReport(log: Log, r: PassReport, format: string): void {
 
 export async function runRunCommand(args: RunArgs, io: RunIo = {}): Promise<number> {
   const err = io.err ?? ((t: string) => process.stderr.write(t));
-  let engine;
-  try {
-    validateCommon(args);
+  const engine = await openCommandEngine(args, io.log, err, () => {
     if (!Number.isFinite(args.cleanupPeriodInDays) || args.cleanupPeriodInDays <= 0) {
       throw new UsageError(`--cleanup-period-in-days must be a number of days > 0, got ${shown(args.cleanupPeriodInDays)}`);
     }
-    engine = await openEngine(args, io.log);
-  } catch (e) {
-    if (!isUserError(e)) throw e;
-    err(`clearml-cleanup: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
-    return EXIT_USAGE;
-  }
+  });
+  if (!engine) return EXIT_USAGE;
   const { log } = engine;
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
@@ -97,7 +90,7 @@ export async function runRunCommand(args: RunArgs, io: RunIo = {}): Promise<numb
       signal: controller.signal,
       onTick: setup.onTick,
       runPass: async () => {
-        const progress = createProgress({ line: (t) => log.info(t), mode: args.logFormat === 'json' ? 'lines' : undefined });
+        const progress = commandProgress(log, args);
         const r = await runPass(
           {
             api: engine.api,
@@ -107,15 +100,7 @@ export async function runRunCommand(args: RunArgs, io: RunIo = {}): Promise<numb
             protectedTaskIds: setup.protectedTaskIds,
             onProgress: progress.onProgress,
           },
-          {
-            deleteThresholdDays: args.deleteThresholdDays,
-            forceDelete: args.forceDelete,
-            dryRun: args.dryRun,
-            concurrency: args.concurrency,
-            batchSize: args.batchSize,
-            pacingMs: args.pacingMs,
-            stateDir: engine.stateDir,
-          },
+          { ...passOptionsOf(args), dryRun: args.dryRun, stateDir: engine.stateDir },
         );
         progress.stop();
         if (passFailed(r)) failedPasses++;
