@@ -164,3 +164,12 @@ test('as a task: the figures become scalars of the task', async () => {
   expect(m['storage files']?.orphaned?.y).toEqual([1]);
   expect(m['storage bytes']?.total?.y[0]).toBeGreaterThan(0);
 }, 60_000);
+
+test('a non-number --top or --min-age-days is one usage line naming the flag, not "NaN" (exit 2)', async () => {
+  const top = await report({ top: Number.NaN });
+  expect(top.code).toBe(2);
+  expect(top.out).toBe('clearml-cleanup: --top must be a whole number >= 0, got a value that is not a number\n');
+  const days = await report({ minAgeDays: Number.NaN });
+  expect(days.code).toBe(2);
+  expect(days.out).toBe('clearml-cleanup: --min-age-days must be a number of days >= 0, got a value that is not a number\n');
+});

@@ -49,7 +49,8 @@ export function sweepRoots(engine: Engine, roots?: string[]): string[] {
   return [...(engine.storage.roots ?? [])];
 }
 
-function checkDays(n: number, flag: string): void {
+/** A day-count flag: a number >= 0 (a non-number is named as such, not as NaN). */
+export function checkDays(n: number, flag: string): void {
   if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number of days >= 0, got ${shown(n)}`);
 }
 

@@ -11,9 +11,9 @@ import { usageScalars } from '../task/scalars.js';
 import type { Log } from '../log/index.js';
 import { createLogger } from '../log/index.js';
 import type { ProgressStream } from '../log/progress.js';
-import { commandProgress, commonOptions, openCommandEngine, passOptionsOf, UsageError, type CommonArgs, type Engine } from './engine.js';
+import { commandProgress, commonOptions, openCommandEngine, passOptionsOf, shown, UsageError, type CommonArgs, type Engine } from './engine.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE } from './exit.js';
-import { orphanOptions, sweepRoots } from './orphans.js';
+import { checkDays, orphanOptions, sweepRoots } from './orphans.js';
 
 export interface ReportArgs extends CommonArgs {
   json: boolean;
@@ -45,8 +45,8 @@ export async function runReportCommand(args: ReportArgs, io: ReportIo = {}): Pro
   const err = io.err ?? ((t: string) => process.stderr.write(t));
   const log = io.log ?? (args.json ? createLogger({ format: args.logFormat, stream: process.stderr }) : undefined);
   const engine = await openCommandEngine(args, log, err, () => {
-    if (!Number.isFinite(args.minAgeDays) || args.minAgeDays < 0) throw new UsageError(`--min-age-days must be >= 0, got ${args.minAgeDays}`);
-    if (!Number.isInteger(args.top) || args.top < 0) throw new UsageError(`--top must be a whole number >= 0, got ${args.top}`);
+    checkDays(args.minAgeDays, '--min-age-days');
+    if (!Number.isInteger(args.top) || args.top < 0) throw new UsageError(`--top must be a whole number >= 0, got ${shown(args.top)}`);
   });
   if (!engine) return EXIT_USAGE;
   try {
