@@ -1,21 +1,14 @@
 /**
- * One point per pass on the SCALARS tab: tasks, files, bytes freed and failures, with the pass
- * number as the iteration (continuing after the task's last_iteration when it runs again).
+ * Points on the task's SCALARS tab. A pass: tasks, files, bytes freed and failures, with the pass
+ * number as the iteration (continuing after the task's last_iteration when it runs again); also the
+ * orphan sweep after a pass and the storage report.
  */
 import type { OrphanReport, PassReport, UsageReport } from '../cleanup/index.js';
 import type { TaskEvent } from '../types/clearml.js';
 
 export function passScalars(taskId: string, iter: number, r: PassReport, now = Date.now()): TaskEvent[] {
   const t = r.files.total;
-  const point = (metric: string, variant: string, value: number): TaskEvent => ({
-    type: 'training_stats_scalar',
-    task: taskId,
-    timestamp: now,
-    iter,
-    metric,
-    variant,
-    value: Number.isFinite(value) ? value : 0,
-  });
+  const point = pointer(taskId, iter, now);
   // in a dry run "deleted" counts what would be deleted: the plot then shows what a real pass would do
   const tasksDeleted = r.dryRun ? r.tasks.planned : r.tasks.deleted;
   return [
@@ -32,6 +25,7 @@ export function passScalars(taskId: string, iter: number, r: PassReport, now = D
   ];
 }
 
+/** One scalar point of the task at this iteration (a non-finite value is plotted as 0). */
 function pointer(taskId: string, iter: number, now: number) {
   return (metric: string, variant: string, value: number): TaskEvent => ({
     type: 'training_stats_scalar',
