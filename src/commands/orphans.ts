@@ -27,6 +27,13 @@ export const orphanOptions = {
   },
 } satisfies Record<string, Options>;
 
+/** The flags of orphanOptions (on `run`). */
+export interface OrphanSweepFlags {
+  sweepOrphans?: boolean;
+  orphanMinAgeDays?: number;
+  fileserverDir?: string;
+}
+
 export interface OrphansArgs extends CommonArgs {
   root?: string[];
   minAgeDays: number;
@@ -57,7 +64,7 @@ export function checkDays(n: number, flag: string): void {
 /** run --sweep-orphans: the sweep after a pass, on the run's own allow roots. */
 export async function sweepAfterPass(
   engine: Engine,
-  args: CommonArgs & { orphanMinAgeDays?: number; fileserverDir?: string; dryRun?: boolean },
+  args: CommonArgs & OrphanSweepFlags & { dryRun?: boolean },
   signal?: AbortSignal,
 ): Promise<OrphanReport | undefined> {
   const { storage, log } = engine;

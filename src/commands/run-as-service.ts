@@ -22,6 +22,7 @@ import {
   type ServiceParams,
 } from '../task/index.js';
 import type { Engine } from './engine.js';
+import type { OrphanSweepFlags } from './orphans.js';
 import { EXIT_OK, EXIT_USAGE } from './exit.js';
 
 export const serviceOptions = {
@@ -31,7 +32,16 @@ export const serviceOptions = {
   'repo-dir': { type: 'string', describe: 'git clone recorded as the task\'s code (default: this package\'s directory)' },
 } satisfies Record<string, Options>;
 
-export interface ServiceArgs {
+/** The flags of serviceOptions. */
+export interface ServiceFlags {
+  queue?: string;
+  enqueue?: boolean;
+  taskId?: string;
+  repoDir?: string;
+}
+
+/** What the service needs of `run`'s arguments (the task's hyperparameters come from them). */
+export interface ServiceArgs extends ServiceFlags, OrphanSweepFlags {
   deleteThresholdDays: number;
   cleanupPeriodInDays: number;
   forceDelete: boolean;
@@ -42,13 +52,6 @@ export interface ServiceArgs {
   batchSize?: number;
   pacingMs?: number;
   stateDir?: string;
-  sweepOrphans?: boolean;
-  orphanMinAgeDays?: number;
-  fileserverDir?: string;
-  queue?: string;
-  enqueue?: boolean;
-  taskId?: string;
-  repoDir?: string;
 }
 
 export type ServiceSetup =

@@ -8,22 +8,15 @@ import { runLoop, runPass, summarize, type PassReport } from '../cleanup/index.j
 import type { Log } from '../log/index.js';
 import { commandProgress, commonOptions, openCommandEngine, passOptionsOf, shown, UsageError, type CommonArgs } from './engine.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE } from './exit.js';
-import { prepareRunAsService, serviceOptions } from './run-as-service.js';
-import { orphanOptions, sweepAfterPass } from './orphans.js';
+import { prepareRunAsService, serviceOptions, type ServiceFlags } from './run-as-service.js';
+import { orphanOptions, sweepAfterPass, type OrphanSweepFlags } from './orphans.js';
 
-export interface RunArgs extends CommonArgs {
+/** The flags of --run-as-service true are ServiceFlags: see run-as-service.ts. */
+export interface RunArgs extends CommonArgs, OrphanSweepFlags, ServiceFlags {
   cleanupPeriodInDays: number;
   runAsService: boolean;
   once: boolean;
   dryRun: boolean;
-  sweepOrphans?: boolean;
-  orphanMinAgeDays?: number;
-  fileserverDir?: string;
-  /** --run-as-service true: see run-as-service.ts */
-  queue?: string;
-  enqueue?: boolean;
-  taskId?: string;
-  repoDir?: string;
 }
 
 export interface RunIo {
