@@ -14,6 +14,7 @@ import { PassThrough } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../src/log/index.js';
 import { runRunCommand, type RunArgs } from '../src/commands/run.js';
+import { applyEnv, clearmlEnvFor, runOnceArgs } from './support/in-process-cli.js';
 import { World, type BuiltTask } from './support/cleanup-world.js';
 import { envelopeBody, startTamperProxy, type Decide, type TamperProxy } from './support/tamper-proxy.js';
 
@@ -26,23 +27,13 @@ const ENV = ['CLEARML_API_HOST', 'CLEARML_WEB_HOST', 'CLEARML_FILES_HOST', 'CLEA
 const saved: Record<string, string | undefined> = {};
 
 function setEnv(extra: Record<string, string | undefined> = {}): void {
-  const env: Record<string, string | undefined> = {
-    CLEARML_API_HOST: proxy.url,
-    CLEARML_WEB_HOST: proxy.url,
-    CLEARML_FILES_HOST: w.server.filesUrl,
-    CLEARML_API_ACCESS_KEY: w.server.accessKey,
-    CLEARML_API_SECRET_KEY: w.server.secretKey,
-    CLEARML_CONFIG_FILE: undefined,
-    CLEARML_TASK_ID: undefined,
+  // the API through the proxy; the file server directly
+  applyEnv({
+    ...clearmlEnvFor({ ...w.server, apiUrl: proxy.url }, home),
     CLEARML_API_HOST_VERIFY_CERT: undefined,
     CLEARML_AUTH_TOKEN: undefined,
-    HOME: home,
     ...extra,
-  };
-  for (const [k, v] of Object.entries(env)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  });
 }
 
 beforeAll(async () => {
@@ -79,21 +70,7 @@ beforeEach(() => {
   setEnv();
 });
 
-const base = (): RunArgs => ({
-  deleteThresholdDays: 30,
-  forceDelete: false,
-  concurrency: 4,
-  batchSize: 500,
-  pacingMs: 0,
-  logFormat: 'text',
-  stateDir: w.stateDir,
-  cleanupPeriodInDays: 1,
-  runAsService: false,
-  once: true,
-  dryRun: false,
-  retries: 0,
-  requestTimeoutMs: 5_000,
-});
+const base = (): RunArgs => ({ ...runOnceArgs(w.stateDir), retries: 0, requestTimeoutMs: 5_000 });
 
 /** Runs `run --once` in-process; everything it printed (log and stderr) in one string. */
 async function run(args: Partial<RunArgs> = {}): Promise<{ code: number; out: string }> {

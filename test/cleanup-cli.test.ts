@@ -9,34 +9,21 @@ import path from 'node:path';
 import { createLogger, type Log } from '../src/log/index.js';
 import { runRunCommand, type RunArgs } from '../src/commands/run.js';
 import { runPlanCommand, type PlanArgs } from '../src/commands/plan.js';
+import { applyEnv, clearmlEnvFor, runOnceArgs } from './support/in-process-cli.js';
 import { World, type BuiltTask } from './support/cleanup-world.js';
 
 let w: World;
 let home: string;
-const saved: Record<string, string | undefined> = {};
-const ENV = ['CLEARML_API_HOST', 'CLEARML_WEB_HOST', 'CLEARML_FILES_HOST', 'CLEARML_API_ACCESS_KEY', 'CLEARML_API_SECRET_KEY', 'CLEARML_CONFIG_FILE', 'CLEARML_TASK_ID', 'HOME'];
+let restoreEnv: () => void;
 
 beforeAll(async () => {
   w = await World.start();
   home = await mkdtemp(path.join(tmpdir(), 'cleanup-cli-home-'));
-  for (const k of ENV) saved[k] = process.env[k];
-  Object.assign(process.env, {
-    CLEARML_API_HOST: w.server.apiUrl,
-    CLEARML_WEB_HOST: w.server.apiUrl,
-    CLEARML_FILES_HOST: w.server.filesUrl,
-    CLEARML_API_ACCESS_KEY: w.server.accessKey,
-    CLEARML_API_SECRET_KEY: w.server.secretKey,
-    HOME: home,
-  });
-  delete process.env.CLEARML_CONFIG_FILE;
-  delete process.env.CLEARML_TASK_ID;
+  restoreEnv = applyEnv(clearmlEnvFor(w.server, home));
 });
 
 afterAll(async () => {
-  for (const k of ENV) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
+  restoreEnv?.();
   await w?.close();
   await rm(home, { recursive: true, force: true });
 });
@@ -48,19 +35,7 @@ function capture(format: 'text' | 'json' = 'text'): { log: Log; text: () => stri
   return { log: createLogger({ format, stream }), text: () => text };
 }
 
-const base = (): RunArgs => ({
-  deleteThresholdDays: 30,
-  forceDelete: false,
-  concurrency: 4,
-  batchSize: 500,
-  pacingMs: 0,
-  logFormat: 'text',
-  stateDir: w.stateDir,
-  cleanupPeriodInDays: 1,
-  runAsService: false,
-  once: true,
-  dryRun: false,
-});
+const base = (): RunArgs => runOnceArgs(w.stateDir);
 
 describe('run and plan', () => {
   let draft: BuiltTask;

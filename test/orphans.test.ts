@@ -12,6 +12,7 @@ import { PassThrough } from 'node:stream';
 import { createLogger } from '../src/log/index.js';
 import { runOrphansCommand } from '../src/commands/orphans.js';
 import { ReferenceIndex, sweepOrphans, silentLogger, taskIdsInPath, type OrphanReport } from '../src/cleanup/index.js';
+import { applyEnv, clearmlEnvFor } from './support/in-process-cli.js';
 import { BUCKET, FOREIGN_BUCKET, World, type BuiltTask } from './support/cleanup-world.js';
 
 let w: World;
@@ -199,17 +200,7 @@ test('a root outside the allow-list is listed but its orphans are refused', asyn
 });
 
 test('the command: --json streams the orphans then the report; --delete deletes them (exit 0)', async () => {
-  const saved = { ...process.env };
-  Object.assign(process.env, {
-    CLEARML_API_HOST: w.server.apiUrl,
-    CLEARML_WEB_HOST: w.server.apiUrl,
-    CLEARML_FILES_HOST: w.server.filesUrl,
-    CLEARML_API_ACCESS_KEY: w.server.accessKey,
-    CLEARML_API_SECRET_KEY: w.server.secretKey,
-    HOME: localRoot,
-  });
-  delete process.env.CLEARML_CONFIG_FILE;
-  delete process.env.CLEARML_TASK_ID;
+  const restoreEnv = applyEnv(clearmlEnvFor(w.server, localRoot));
   try {
     const planted = await plantFs(`proj/cli.${GONE}/artifacts/a/cli.bin`, 'cli orphan');
     const past = new Date(Date.now() - 3 * 86_400_000);
@@ -235,7 +226,7 @@ test('the command: --json streams the orphans then the report; --delete deletes 
     expect(await runOrphansCommand({ ...base, json: false, delete: false, minAgeDays: -1 }, c.io)).toBe(2);
     expect(c.o.text).toMatch(/--min-age-days must be a number of days >= 0/);
   } finally {
-    process.env = saved;
+    restoreEnv();
   }
 }, 30_000);
 

@@ -11,6 +11,7 @@ import { createProgress, progressLine, type ProgressStream } from '../src/log/pr
 import { createLogger } from '../src/log/index.js';
 import { runPlanCommand } from '../src/commands/plan.js';
 import { runOrphansCommand } from '../src/commands/orphans.js';
+import { applyEnv, clearmlEnvFor } from './support/in-process-cli.js';
 import { World } from './support/cleanup-world.js';
 
 function fakeTty(): ProgressStream & { text: () => string } {
@@ -70,32 +71,18 @@ test('a bar on a terminal: cli-progress draws the phase, the bar and the counts'
 describe('the commands', () => {
   let w: World;
   let home: string;
-  const saved: Record<string, string | undefined> = {};
-  const ENV = ['CLEARML_API_HOST', 'CLEARML_WEB_HOST', 'CLEARML_FILES_HOST', 'CLEARML_API_ACCESS_KEY', 'CLEARML_API_SECRET_KEY', 'CLEARML_CONFIG_FILE', 'CLEARML_TASK_ID', 'HOME'];
+  let restoreEnv: () => void;
 
   beforeAll(async () => {
     w = await World.start();
     for (let i = 0; i < 3; i++) await w.task({ artifacts: 1, debugImages: 1 });
     await w.finalize();
     home = await mkdtemp(path.join(tmpdir(), 'progress-home-'));
-    for (const k of ENV) saved[k] = process.env[k];
-    Object.assign(process.env, {
-      CLEARML_API_HOST: w.server.apiUrl,
-      CLEARML_WEB_HOST: w.server.apiUrl,
-      CLEARML_FILES_HOST: w.server.filesUrl,
-      CLEARML_API_ACCESS_KEY: w.server.accessKey,
-      CLEARML_API_SECRET_KEY: w.server.secretKey,
-      HOME: home,
-    });
-    delete process.env.CLEARML_CONFIG_FILE;
-    delete process.env.CLEARML_TASK_ID;
+    restoreEnv = applyEnv(clearmlEnvFor(w.server, home));
   }, 60_000);
 
   afterAll(async () => {
-    for (const k of ENV) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
+    restoreEnv?.();
     await w?.close();
     await rm(home, { recursive: true, force: true });
   });

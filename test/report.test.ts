@@ -14,13 +14,13 @@ import { runPass, silentLogger, type UsageReport } from '../src/cleanup/index.js
 import { createStorage } from '../src/storage/index.js';
 import { createLogger } from '../src/log/index.js';
 import { runReportCommand, type ReportArgs } from '../src/commands/report.js';
+import { applyEnv, clearmlEnvFor } from './support/in-process-cli.js';
 
 let server: RunningServer;
 let client: ClearMLClient;
 let seeded: SeedResult;
 let home: string;
-const saved: Record<string, string | undefined> = {};
-const ENV = ['CLEARML_API_HOST', 'CLEARML_WEB_HOST', 'CLEARML_FILES_HOST', 'CLEARML_API_ACCESS_KEY', 'CLEARML_API_SECRET_KEY', 'CLEARML_CONFIG_FILE', 'CLEARML_TASK_ID', 'HOME'];
+let restoreEnv: () => void;
 const ORPHAN_BYTES = 1234;
 
 beforeAll(async () => {
@@ -34,24 +34,11 @@ beforeAll(async () => {
   const past = new Date(Date.now() - 30 * 86_400_000);
   await utimes(full, past, past);
   home = await mkdtemp(path.join(tmpdir(), 'report-home-'));
-  for (const k of ENV) saved[k] = process.env[k];
-  Object.assign(process.env, {
-    CLEARML_API_HOST: server.apiUrl,
-    CLEARML_WEB_HOST: server.apiUrl,
-    CLEARML_FILES_HOST: server.filesUrl,
-    CLEARML_API_ACCESS_KEY: server.accessKey,
-    CLEARML_API_SECRET_KEY: server.secretKey,
-    HOME: home,
-  });
-  delete process.env.CLEARML_CONFIG_FILE;
-  delete process.env.CLEARML_TASK_ID;
+  restoreEnv = applyEnv(clearmlEnvFor(server, home));
 }, 60_000);
 
 afterAll(async () => {
-  for (const k of ENV) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
+  restoreEnv?.();
   client?.close();
   await server?.close();
   await rm(home, { recursive: true, force: true });
