@@ -1,23 +1,14 @@
 /** Smoke test of `npm run bench`: the script runs end to end on a few tasks against dist/ (npm test builds it first). */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ensureBuilt, startScript } from './support/node-script.js';
 
-const root = process.cwd();
 let child: ChildProcess | undefined;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-test-'));
 
-beforeAll(() => {
-  if (!existsSync(path.join(root, 'dist', 'bench', 'run-bench.js'))) {
-    // `npm test` builds first; this covers running the test file alone
-    try {
-      execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' });
-    } catch {
-      // another module may not type-check at this moment; tsc still emits the rest
-    }
-  }
-}, 120_000);
+beforeAll(() => ensureBuilt(path.join('bench', 'run-bench.js')), 120_000);
 
 afterAll(() => {
   if (child?.pid && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
@@ -30,14 +21,10 @@ const SIDE_KEYS = [
 
 test('the bench seeds two copies, runs ours and the official model, and reports both', async () => {
   const jsonFile = path.join(tmp, 'bench.json');
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.NODE_OPTIONS;
   const args = ['--tasks', '20', '--artifacts', '1', '--models', '1', '--debug-images', '3', '--latency-ms', '0', '--json', jsonFile];
-  child = spawn(process.execPath, [path.join(root, 'scripts', 'bench.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (c) => (out += c));
-  child.stderr!.on('data', (c) => (out += c));
-  const code = await new Promise<number | null>((resolve) => child!.on('close', (c) => resolve(c)));
+  const run = startScript('bench.js', args);
+  child = run.child;
+  const { code, out } = await run.result;
   expect(out).toContain('official (model)');
   expect(code).toBe(0);
 

@@ -1,0 +1,35 @@
+/** Running the scripts/*.js smoke tests against dist/, as `npm run demo` or `npm run bench` would. */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+const root = process.cwd();
+
+/** Builds dist/ when `file` (a path under dist/) is missing: `npm test` builds first; this covers running a test file alone. */
+export function ensureBuilt(file: string): void {
+  if (existsSync(path.join(root, 'dist', file))) return;
+  try {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' });
+  } catch {
+    // another module may not type-check at this moment; tsc still emits the rest
+  }
+}
+
+/**
+ * Starts `node scripts/<name> ...args` without jest's NODE_OPTIONS; `result` is its exit code and
+ * everything it printed (stdout and stderr). The caller kills `child` by pid if the test ends first.
+ */
+export function startScript(
+  name: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): { child: ChildProcess; result: Promise<{ code: number | null; out: string }> } {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  delete childEnv.NODE_OPTIONS;
+  const child = spawn(process.execPath, [path.join(root, 'scripts', name), ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c) => (out += c));
+  child.stderr!.on('data', (c) => (out += c));
+  const result = new Promise<{ code: number | null; out: string }>((resolve) => child.on('close', (code) => resolve({ code, out })));
+  return { child, result };
+}
