@@ -3,11 +3,8 @@
  * re-read before every pass, scalars, console lines, liveness, and the runtime abort protocol
  * driven the way the web app and the agent drive it (tasks.stop -> "stopping").
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { ClearMLClient } from '../src/api/index.js';
-import { openEngine, type Engine } from '../src/commands/engine.js';
+import type { Engine } from '../src/commands/engine.js';
 import type { RunningServer } from '../src/server/index.js';
 import {
   DEFAULT_PARAMS,
@@ -21,41 +18,20 @@ import {
   type ServiceParams,
   type TaskServiceDeps,
 } from '../src/task/index.js';
-import { collectingLog, makeRepo, oldArchivedDrafts, startWorld, waitFor, type Collected, type TempRepo } from './support/task-world.js';
+import { collectingLog, oldArchivedDrafts, startEngineWorld, waitFor, type Collected, type TempRepo } from './support/task-world.js';
 
 let server: RunningServer;
 let client: ClearMLClient;
 let engine: Engine;
 let repo: TempRepo;
-let dir: string;
+let stateDir: string;
+let closeWorld: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ server, client } = await startWorld());
-  repo = makeRepo('pushed');
-  dir = mkdtempSync(path.join(tmpdir(), 'task-agent-'));
-  const conf = path.join(dir, 'agent.json');
-  writeFileSync(
-    conf,
-    JSON.stringify({
-      api: {
-        api_server: server.apiUrl,
-        web_server: 'http://127.0.0.1:1',
-        files_server: server.filesUrl,
-        credentials: { access_key: server.accessKey, secret_key: server.secretKey },
-      },
-    }),
-  );
-  engine = await openEngine(
-    { deleteThresholdDays: 30, forceDelete: false, concurrency: 4, batchSize: 500, pacingMs: 0, logFormat: 'text', configFile: conf, stateDir: path.join(dir, 'state') },
-    collectingLog(),
-  );
+  ({ server, client, engine, repo, stateDir, close: closeWorld } = await startEngineWorld('task-agent-'));
 });
 afterAll(async () => {
-  await engine.close();
-  client.close();
-  await server.close();
-  repo.cleanup();
-  rmSync(dir, { recursive: true, force: true });
+  await closeWorld?.();
 });
 
 /** A registered task, started by a "worker" as the agent does (so a UI Abort gives "stopping"). */
@@ -85,7 +61,7 @@ function deps(taskId: string, log: Collected, over: Partial<TaskServiceDeps> = {
     underAgent: true,
     shipConsole: false,
     defaults: DEFAULT_PARAMS,
-    defaultStateDir: path.join(dir, 'state'),
+    defaultStateDir: stateDir,
     pollMs: 50,
     pingMs: 200,
     tickMs: 50,

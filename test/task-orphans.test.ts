@@ -2,49 +2,26 @@
  * sweep_orphans in the task: after the pass, the orphan sweep runs with orphan_min_age_days; its
  * summary goes to the console and its figures to the scalars. Off by default.
  */
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { RunningServer } from '../src/server/index.js';
 import type { ClearMLClient } from '../src/api/index.js';
-import { openEngine, type Engine } from '../src/commands/engine.js';
+import type { Engine } from '../src/commands/engine.js';
 import { DEFAULT_PARAMS, parseHyperParams, readRepoInfo, registerTask, runTaskService, toHyperParams, type ServiceParams } from '../src/task/index.js';
-import { collectingLog, makeRepo, startWorld, type TempRepo } from './support/task-world.js';
+import { collectingLog, startEngineWorld, type TempRepo } from './support/task-world.js';
 
 let server: RunningServer;
 let client: ClearMLClient;
 let engine: Engine;
 let repo: TempRepo;
-let dir: string;
+let stateDir: string;
+let closeWorld: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ server, client } = await startWorld());
-  repo = makeRepo('pushed');
-  dir = mkdtempSync(path.join(tmpdir(), 'task-orphans-'));
-  const conf = path.join(dir, 'agent.json');
-  writeFileSync(
-    conf,
-    JSON.stringify({
-      api: {
-        api_server: server.apiUrl,
-        web_server: 'http://127.0.0.1:1',
-        files_server: server.filesUrl,
-        credentials: { access_key: server.accessKey, secret_key: server.secretKey },
-      },
-    }),
-  );
-  engine = await openEngine(
-    { deleteThresholdDays: 30, forceDelete: false, concurrency: 4, batchSize: 500, pacingMs: 0, logFormat: 'text', configFile: conf, stateDir: path.join(dir, 'state') },
-    collectingLog(),
-  );
+  ({ server, client, engine, repo, stateDir, close: closeWorld } = await startEngineWorld('task-orphans-'));
 });
-
 afterAll(async () => {
-  await engine.close();
-  client.close();
-  await server.close();
-  repo.cleanup();
-  rmSync(dir, { recursive: true, force: true });
+  await closeWorld?.();
 });
 
 function plant(rel: string, ageDays: number): string {
@@ -93,7 +70,7 @@ test('sweep_orphans runs the sweep after the pass: the old orphan goes, young an
   const run = engine.storage;
   expect(await runTaskService({
     client, api: engine.api, storage: run, log, taskId: id, underAgent: true, shipConsole: false,
-    defaults: DEFAULT_PARAMS, defaultStateDir: path.join(dir, 'state'), pollMs: 50, pingMs: 200, tickMs: 50,
+    defaults: DEFAULT_PARAMS, defaultStateDir: stateDir, pollMs: 50, pingMs: 200, tickMs: 50,
   })).toBe(0);
   expect(existsSync(orphan)).toBe(false);
   expect(existsSync(young)).toBe(true);
@@ -110,7 +87,7 @@ test('sweep_orphans runs the sweep after the pass: the old orphan goes, young an
   const log2 = collectingLog();
   expect(await runTaskService({
     client, api: engine.api, storage: run, log: log2, taskId: id2, underAgent: true, shipConsole: false,
-    defaults: DEFAULT_PARAMS, defaultStateDir: path.join(dir, 'state'), pollMs: 50, pingMs: 200, tickMs: 50,
+    defaults: DEFAULT_PARAMS, defaultStateDir: stateDir, pollMs: 50, pingMs: 200, tickMs: 50,
   })).toBe(0);
   expect(existsSync(orphan2)).toBe(true);
   expect(log2.text()).not.toMatch(/Orphans:/);

@@ -7,6 +7,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ClearMLClient } from '../../src/api/index.js';
+import { openEngine, type Engine } from '../../src/commands/engine.js';
 import type { Log } from '../../src/log/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 
@@ -95,6 +96,48 @@ export async function startWorld() {
   const server = await startServer({ port: 0, filesPort: 0 });
   const client = clientFor(server);
   return { server, client };
+}
+
+/**
+ * startWorld plus what the task-service tests run on: a pushed clone, a temp dir with a config file
+ * for the server (agent.json) and the journal (state/), and the engine opened on that config.
+ */
+export async function startEngineWorld(prefix: string): Promise<{
+  server: RunningServer;
+  client: ClearMLClient;
+  engine: Engine;
+  repo: TempRepo;
+  stateDir: string;
+  close: () => Promise<void>;
+}> {
+  const { server, client } = await startWorld();
+  const repo = makeRepo('pushed');
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  const conf = path.join(dir, 'agent.json');
+  writeFileSync(
+    conf,
+    JSON.stringify({
+      api: {
+        api_server: server.apiUrl,
+        web_server: 'http://127.0.0.1:1',
+        files_server: server.filesUrl,
+        credentials: { access_key: server.accessKey, secret_key: server.secretKey },
+      },
+    }),
+  );
+  const stateDir = path.join(dir, 'state');
+  const engine = await openEngine(
+    { deleteThresholdDays: 30, forceDelete: false, concurrency: 4, batchSize: 500, pacingMs: 0, logFormat: 'text', configFile: conf, stateDir },
+    collectingLog(),
+  );
+  const close = async () => {
+    await engine.close();
+    client.close();
+    await server.close();
+    repo.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { server, client, engine, repo, stateDir, close };
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
