@@ -13,6 +13,9 @@ import { seedCommand } from './commands/seed.js';
 import { serverCommand } from './commands/server.js';
 import { orphansCommand } from './commands/orphans.js';
 import { reportCommand } from './commands/report.js';
+import { preferSmallHeap } from './commands/heap.js';
+
+preferSmallHeap();
 
 const EPILOG = `Exit codes: 0 ok, 1 some deletions failed, 2 bad usage or configuration.
 Docs: README.md in the clearml-cleanup repository.`;
