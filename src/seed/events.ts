@@ -2,7 +2,7 @@
  * Events as the SDK reports them (debug images, plots with an image, console lines, scalars), sent
  * in large `events.add_batch` json-lines calls that mix many tasks.
  */
-import pLimit from 'p-limit';
+import { RequestQueue } from './request-queue.js';
 import type { SeedApi } from './types.js';
 
 export interface AddBatchResult {
@@ -15,9 +15,7 @@ export class EventBatcher {
   sent = 0;
   rejected = 0;
   private batch: object[] = [];
-  private readonly limit;
-  private readonly pending = new Set<Promise<void>>();
-  private failure?: Error;
+  private readonly queue: RequestQueue;
 
   constructor(
     private readonly api: SeedApi,
@@ -25,41 +23,35 @@ export class EventBatcher {
     concurrency = 3,
     private readonly onRejected?: (msg: string) => void,
   ) {
-    this.limit = pLimit(concurrency);
+    this.queue = new RequestQueue(concurrency);
   }
 
   async add(events: object[]): Promise<void> {
-    if (this.failure) throw this.failure;
+    this.queue.check();
     for (const e of events) {
       this.batch.push(e);
       if (this.batch.length >= this.perBatch) this.flush();
     }
-    while (this.limit.pendingCount > 2 && this.pending.size) await Promise.race(this.pending);
+    await this.queue.waitForRoom();
   }
 
   async finish(): Promise<void> {
     this.flush();
-    while (this.pending.size) await Promise.race(this.pending);
-    if (this.failure) throw this.failure;
+    await this.queue.drain();
   }
 
   private flush(): void {
     if (!this.batch.length) return;
     const items = this.batch;
     this.batch = [];
-    const p = this.limit(async () => {
+    this.queue.push(async () => {
       const res = await this.api.callJsonLines<AddBatchResult>('events.add_batch', items);
       this.sent += items.length;
       if (res?.errors) {
         this.rejected += res.errors;
         this.onRejected?.(`events.add_batch rejected ${res.errors} of ${items.length} events: ${JSON.stringify(res.errors_info ?? {})}`);
       }
-    })
-      .catch((e: Error) => {
-        this.failure ??= e;
-      })
-      .finally(() => this.pending.delete(p));
-    this.pending.add(p);
+    });
   }
 }
 

@@ -4,7 +4,7 @@
  * name), so seeding tens of thousands of files takes a few hundred requests, not tens of thousands.
  */
 import { randomBytes } from 'node:crypto';
-import pLimit from 'p-limit';
+import { RequestQueue } from './request-queue.js';
 
 /** `<project>/<task name>.<task id>` : the folder of one task's files */
 export function taskFolder(projectName: string, taskName: string, taskId: string): string {
@@ -38,15 +38,13 @@ export class BatchUploader {
   requests = 0;
   private batch: Part[] = [];
   private batchBytes = 0;
-  private readonly limit;
-  private readonly pending = new Set<Promise<void>>();
-  private failure?: Error;
+  private readonly queue: RequestQueue;
   private readonly filesPerRequest: number;
   private readonly bytesPerRequest: number;
   private readonly url: string;
 
   constructor(private readonly opts: UploaderOptions) {
-    this.limit = pLimit(opts.concurrency ?? 4);
+    this.queue = new RequestQueue(opts.concurrency ?? 4);
     this.filesPerRequest = opts.filesPerRequest ?? 250;
     this.bytesPerRequest = opts.bytesPerRequest ?? 8 * 1024 * 1024;
     this.url = `${opts.filesUrl.replace(/\/+$/, '')}/`;
@@ -54,19 +52,18 @@ export class BatchUploader {
 
   /** Queues one file; resolves once there is room for more (back-pressure on large seeds). */
   async add(path: string, body: Buffer, contentType: string): Promise<void> {
-    if (this.failure) throw this.failure;
+    this.queue.check();
     this.batch.push({ path, body, contentType });
     this.batchBytes += body.length;
     if (this.batch.length >= this.filesPerRequest || this.batchBytes >= this.bytesPerRequest) this.flush();
-    while (this.limit.pendingCount > 2 && this.pending.size) await Promise.race(this.pending);
-    if (this.failure) throw this.failure;
+    await this.queue.waitForRoom();
+    this.queue.check();
   }
 
   /** Sends what is queued and waits for every request; throws the first upload error. */
   async finish(): Promise<void> {
     this.flush();
-    while (this.pending.size) await Promise.race(this.pending);
-    if (this.failure) throw this.failure;
+    await this.queue.drain();
   }
 
   private flush(): void {
@@ -74,12 +71,7 @@ export class BatchUploader {
     const parts = this.batch;
     this.batch = [];
     this.batchBytes = 0;
-    const p = this.limit(() => this.send(parts))
-      .catch((e: Error) => {
-        this.failure ??= e;
-      })
-      .finally(() => this.pending.delete(p));
-    this.pending.add(p);
+    this.queue.push(() => this.send(parts));
   }
 
   private async send(parts: Part[]): Promise<void> {
