@@ -175,6 +175,31 @@ export async function openCommandEngine(
   }
 }
 
+/** Where an engine command writes: stdout, stderr and the console log unless given (tests). */
+export interface CommandIo {
+  log?: Log;
+  out?: (text: string) => void;
+  err?: (text: string) => void;
+  /** where the progress bar goes (tests pass a fake TTY) */
+  progressStream?: ProgressStream;
+}
+
+/**
+ * The writers of a command that can print a --json document: with --json, stdout carries the
+ * document alone, so the log goes to stderr (undefined log: openEngine's console logger).
+ */
+export function documentIo(io: CommandIo, a: { json: boolean; logFormat: LogFormat }): {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  log: Log | undefined;
+} {
+  return {
+    out: io.out ?? ((t) => void process.stdout.write(t)),
+    err: io.err ?? ((t) => void process.stderr.write(t)),
+    log: io.log ?? (a.json ? createLogger({ format: a.logFormat, stream: process.stderr }) : undefined),
+  };
+}
+
 /** Progress of a command: a bar on a terminal, or lines through the log (always with --log-format json). */
 export function commandProgress(log: Log, a: Pick<CommonArgs, 'logFormat'>, stream?: ProgressStream): Progress {
   return createProgress({ stream, line: (t) => log.info(t), mode: a.logFormat === 'json' ? 'lines' : undefined });

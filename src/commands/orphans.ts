@@ -6,10 +6,7 @@
 import type { CommandModule, Options } from 'yargs';
 import { orphanSummary, sweepOrphans, type OrphanReport } from '../cleanup/index.js';
 import { s3HostsOf } from '../storage/allow-list.js';
-import type { Log } from '../log/index.js';
-import { createLogger } from '../log/index.js';
-import type { ProgressStream } from '../log/progress.js';
-import { commandProgress, commonOptions, openCommandEngine, shown, UsageError, type CommonArgs, type Engine } from './engine.js';
+import { commandProgress, commonOptions, documentIo, type CommandIo, openCommandEngine, shown, UsageError, type CommonArgs, type Engine } from './engine.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE } from './exit.js';
 
 export const orphanOptions = {
@@ -40,14 +37,6 @@ export interface OrphansArgs extends CommonArgs {
   delete: boolean;
   json: boolean;
   fileserverDir?: string;
-}
-
-export interface OrphansIo {
-  log?: Log;
-  out?: (text: string) => void;
-  err?: (text: string) => void;
-  /** where the progress bar goes (tests pass a fake TTY) */
-  progressStream?: ProgressStream;
 }
 
 /** The roots a sweep lists: --root, else every allow root in force. */
@@ -87,10 +76,8 @@ export async function sweepAfterPass(
   return r;
 }
 
-export async function runOrphansCommand(args: OrphansArgs, io: OrphansIo = {}): Promise<number> {
-  const out = io.out ?? ((t: string) => process.stdout.write(t));
-  const err = io.err ?? ((t: string) => process.stderr.write(t));
-  const log = io.log ?? (args.json ? createLogger({ format: args.logFormat, stream: process.stderr }) : undefined);
+export async function runOrphansCommand(args: OrphansArgs, io: CommandIo = {}): Promise<number> {
+  const { out, err, log } = documentIo(io, args);
   const engine = await openCommandEngine(args, log, err, () => {
     checkDays(args.minAgeDays, '--min-age-days');
   });

@@ -4,9 +4,7 @@
  */
 import type { CommandModule } from 'yargs';
 import { runPass, type BatchPlan } from '../cleanup/index.js';
-import type { Log } from '../log/index.js';
-import { createLogger } from '../log/index.js';
-import { commandProgress, commonOptions, openCommandEngine, passOptionsOf, type CommonArgs } from './engine.js';
+import { commandProgress, commonOptions, documentIo, type CommandIo, openCommandEngine, passOptionsOf, type CommonArgs } from './engine.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE } from './exit.js';
 import { logReport } from './run.js';
 
@@ -14,22 +12,13 @@ export interface PlanArgs extends CommonArgs {
   json: boolean;
 }
 
-export interface PlanIo {
-  log?: Log;
-  out?: (text: string) => void;
-  err?: (text: string) => void;
-}
-
 function ageDays(iso: string): string {
   const t = Date.parse(iso);
   return Number.isNaN(t) ? '?' : ((Date.now() - t) / 86_400_000).toFixed(1);
 }
 
-export async function runPlanCommand(args: PlanArgs, io: PlanIo = {}): Promise<number> {
-  const out = io.out ?? ((t: string) => process.stdout.write(t));
-  const err = io.err ?? ((t: string) => process.stderr.write(t));
-  // With --json, stdout carries the document alone: progress goes to stderr.
-  const log = io.log ?? (args.json ? createLogger({ format: args.logFormat, stream: process.stderr }) : undefined);
+export async function runPlanCommand(args: PlanArgs, io: CommandIo = {}): Promise<number> {
+  const { out, err, log } = documentIo(io, args);
   const engine = await openCommandEngine(args, log, err);
   if (!engine) return EXIT_USAGE;
   let first = true;
@@ -48,7 +37,7 @@ export async function runPlanCommand(args: PlanArgs, io: PlanIo = {}): Promise<n
   };
   try {
     if (args.json) out('{"tasks":[\n');
-    const progress = commandProgress(engine.log, args);
+    const progress = commandProgress(engine.log, args, io.progressStream);
     const report = await runPass(
       { api: engine.api, storage: engine.storage, log: engine.log, onPlan, onProgress: progress.onProgress },
       { ...passOptionsOf(args), dryRun: true, listCap: Number.MAX_SAFE_INTEGER },

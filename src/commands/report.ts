@@ -8,10 +8,7 @@ import type { CommandModule } from 'yargs';
 import { storageUsage, usageTable, type UsageReport } from '../cleanup/index.js';
 import { s3HostsOf } from '../storage/allow-list.js';
 import { usageScalars } from '../task/scalars.js';
-import type { Log } from '../log/index.js';
-import { createLogger } from '../log/index.js';
-import type { ProgressStream } from '../log/progress.js';
-import { commandProgress, commonOptions, openCommandEngine, passOptionsOf, shown, UsageError, type CommonArgs, type Engine } from './engine.js';
+import { commandProgress, commonOptions, documentIo, type CommandIo, openCommandEngine, passOptionsOf, shown, UsageError, type CommonArgs, type Engine } from './engine.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE } from './exit.js';
 import { checkDays, orphanOptions, sweepRoots } from './orphans.js';
 
@@ -26,13 +23,6 @@ export interface ReportArgs extends CommonArgs {
   taskId?: string;
 }
 
-export interface ReportIo {
-  log?: Log;
-  out?: (text: string) => void;
-  err?: (text: string) => void;
-  progressStream?: ProgressStream;
-}
-
 async function postScalars(engine: Engine, taskId: string, r: UsageReport): Promise<void> {
   const { tasks } = await engine.client.tasks.getAll({ id: [taskId], only_fields: ['id', 'last_iteration'], search_hidden: true });
   const last = (tasks[0] as { last_iteration?: number } | undefined)?.last_iteration;
@@ -40,10 +30,8 @@ async function postScalars(engine: Engine, taskId: string, r: UsageReport): Prom
   await engine.client.events.addBatch(usageScalars(taskId, iter, r));
 }
 
-export async function runReportCommand(args: ReportArgs, io: ReportIo = {}): Promise<number> {
-  const out = io.out ?? ((t: string) => process.stdout.write(t));
-  const err = io.err ?? ((t: string) => process.stderr.write(t));
-  const log = io.log ?? (args.json ? createLogger({ format: args.logFormat, stream: process.stderr }) : undefined);
+export async function runReportCommand(args: ReportArgs, io: CommandIo = {}): Promise<number> {
+  const { out, err, log } = documentIo(io, args);
   const engine = await openCommandEngine(args, log, err, () => {
     checkDays(args.minAgeDays, '--min-age-days');
     if (!Number.isInteger(args.top) || args.top < 0) throw new UsageError(`--top must be a whole number >= 0, got ${shown(args.top)}`);
