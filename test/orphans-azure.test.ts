@@ -3,10 +3,7 @@
  * image and a model stay; an old orphan goes with delete; a young one and a foreign container's
  * blob stay.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
+import type { ContainerClient } from '@azure/storage-blob';
 import { startServer, type RunningServer } from '../src/server/index.js';
 import { ClearMLClient } from '../src/api/index.js';
 import { createStorage, type Storage as RealStorage } from '../src/storage/index.js';
@@ -14,15 +11,13 @@ import { silentLogger, sweepOrphans } from '../src/cleanup/index.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ACCOUNT, KEY, startAzurite, type Azurite } from './support/azurite.js';
 
-// Azurite's well-known development account (public, documented by Microsoft).
-const ACCOUNT = 'devstoreaccount1';
-const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const CONTAINER = 'clearml-data';
 const FOREIGN = 'not-ours';
 const GONE = 'a'.repeat(32);
 
-let azurite: ChildProcess;
+let azurite: Azurite;
 let server: RunningServer;
 let client: ClearMLClient;
 let storage: RealStorage;
@@ -31,14 +26,6 @@ let foreign: ContainerClient;
 let stateDir: string;
 let tMid = 0;
 const url = (c: string, blob: string) => `azure://${ACCOUNT}.blob.core.windows.net/${c}/${blob}`;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
 
 async function put(c: ContainerClient, name: string, body: string): Promise<void> {
   await c.getBlockBlobClient(name).upload(body, body.length);
@@ -49,24 +36,8 @@ async function exists(c: ContainerClient, name: string): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  azurite = spawn(
-    process.execPath,
-    ['node_modules/azurite/dist/src/blob/main.js', '--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence', '--disableTelemetry', '--silent', '--skipApiVersionCheck', '--loose'],
-    { stdio: 'ignore' },
-  );
-  const serviceUrl = `http://127.0.0.1:${port}/${ACCOUNT}`;
-  const service = new BlobServiceClient(serviceUrl, new StorageSharedKeyCredential(ACCOUNT, KEY));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      await service.getProperties();
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  azurite = await startAzurite();
+  const { service, url: serviceUrl } = azurite;
   container = service.getContainerClient(CONTAINER);
   foreign = service.getContainerClient(FOREIGN);
   await container.create();
@@ -106,7 +77,7 @@ afterAll(async () => {
   storage?.close();
   client?.close();
   await server?.close();
-  if (azurite?.pid) process.kill(azurite.pid, 'SIGTERM');
+  azurite?.stop();
   if (stateDir) await rm(stateDir, { recursive: true, force: true });
 });
 

@@ -2,54 +2,23 @@
  * Least privilege on Azure: a container SAS with delete (+ list) permissions instead of the account
  * key (`sas_token` in a sdk.azure.storage.containers entry). Real azurite, real SAS.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import {
-  BlobServiceClient, ContainerSASPermissions, StorageSharedKeyCredential, generateBlobSASQueryParameters, type ContainerClient,
-} from '@azure/storage-blob';
+import { ContainerSASPermissions, StorageSharedKeyCredential, generateBlobSASQueryParameters, type ContainerClient } from '@azure/storage-blob';
 import { deleteFiles, type StorageContext } from '../src/storage/index.js';
 import { describeConfig, loadConfig } from '../src/config/index.js';
 import { TempHome } from './config-helpers.js';
+import { ACCOUNT, KEY, startAzurite, type Azurite } from './support/azurite.js';
 
-// Azurite's well-known development account (public, documented by Microsoft).
-const ACCOUNT = 'devstoreaccount1';
-const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const CONTAINER = 'clearml-sas';
 
-let azurite: ChildProcess;
+let azurite: Azurite;
 let url: string;
 let container: ContainerClient;
 let sas: string;
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
-
 beforeAll(async () => {
-  const port = await freePort();
-  azurite = spawn(
-    process.execPath,
-    ['node_modules/azurite/dist/src/blob/main.js', '--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence', '--disableTelemetry', '--silent', '--skipApiVersionCheck', '--loose'],
-    { stdio: 'ignore' },
-  );
-  url = `http://127.0.0.1:${port}/${ACCOUNT}`;
-  const service = new BlobServiceClient(url, new StorageSharedKeyCredential(ACCOUNT, KEY));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      await service.getProperties();
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`azurite did not start: ${String(err)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  container = service.getContainerClient(CONTAINER);
+  azurite = await startAzurite();
+  url = azurite.url;
+  container = azurite.service.getContainerClient(CONTAINER);
   await container.create();
   sas = generateBlobSASQueryParameters(
     { containerName: CONTAINER, permissions: ContainerSASPermissions.parse('dl'), expiresOn: new Date(Date.now() + 3_600_000) },
@@ -58,7 +27,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(() => {
-  if (azurite?.pid) process.kill(azurite.pid, 'SIGTERM');
+  azurite?.stop();
 });
 
 test('a delete+list SAS for the container deletes its blobs; no account key needed', async () => {

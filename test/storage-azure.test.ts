@@ -1,18 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer, request, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
+import type { ContainerClient } from '@azure/storage-blob';
 import pLimit from 'p-limit';
 import { deleteFiles, type StorageContext } from '../src/storage/index.js';
+import { ACCOUNT, KEY, startAzurite, type Azurite } from './support/azurite.js';
 
-// Azurite's well-known development account (public, documented by Microsoft).
-const ACCOUNT = 'devstoreaccount1';
-const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const CONTAINER = 'clearml-models';
 const FOREIGN = 'shared-datasets';
 
-let azurite: ChildProcess;
+let azurite: Azurite;
 let proxy: Server;
 /** Azurite itself; tests go through `serviceUrl`, a pass-through that counts and can refuse batches */
 let directUrl: string;
@@ -22,46 +18,10 @@ let refuseBatch = false;
 let container: ContainerClient;
 let foreign: ContainerClient;
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
-
-async function waitForAzurite(url: string, client: BlobServiceClient): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      await client.getProperties();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`azurite did not start at ${url}: ${String(err)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
 beforeAll(async () => {
-  const port = await freePort();
-  azurite = spawn(
-    process.execPath,
-    [
-      'node_modules/azurite/dist/src/blob/main.js',
-      '--blobHost', '127.0.0.1',
-      '--blobPort', String(port),
-      '--inMemoryPersistence',
-      '--disableTelemetry',
-      '--silent',
-      '--skipApiVersionCheck',
-      '--loose',
-    ],
-    { stdio: 'ignore' },
-  );
-  directUrl = `http://127.0.0.1:${port}/${ACCOUNT}`;
-  const service = new BlobServiceClient(directUrl, new StorageSharedKeyCredential(ACCOUNT, KEY));
-  await waitForAzurite(directUrl, service);
+  azurite = await startAzurite();
+  const { port, service } = azurite;
+  directUrl = azurite.url;
   proxy = createHttpServer((req, res) => {
     const isBatch = req.method === 'POST' && /[?&]comp=batch/.test(req.url ?? '');
     if (isBatch) seen.batch++;
@@ -90,7 +50,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (proxy) await new Promise((resolve) => proxy.close(resolve));
-  if (azurite?.pid) process.kill(azurite.pid, 'SIGTERM');
+  azurite?.stop();
 });
 
 beforeEach(() => {
