@@ -261,6 +261,17 @@ export async function sweepOrphans(deps: OrphanDeps, o: OrphanOptions): Promise<
   return report;
 }
 
+/** The models (id, uri, task) matching `filter` (the first page of 500). */
+async function modelsWhere(api: Api, filter: { task: string[] } | { uri: string[] }): Promise<Array<{ id: string; uri?: string; task?: string }>> {
+  const res = await api.call<{ models?: Array<{ id: string; uri?: string; task?: string }> }>('models.get_all', {
+    ...filter,
+    only_fields: ['id', 'uri', 'task'],
+    page: 0,
+    page_size: 500,
+  });
+  return res?.models ?? [];
+}
+
 /**
  * The second look at a batch of candidates: url -> owner for those something points to after all.
  * Tasks named in the paths are read afresh (with their models and events); models are looked up by
@@ -284,22 +295,10 @@ async function recheck(
     const found = tasks?.tasks ?? [];
     if (found.length) {
       await addTaskReferences(api, refs, found, { limit: o.limit, eventTasksPerCall: o.eventTasksPerCall });
-      const models = await api.call<{ models?: Array<{ id: string; uri?: string; task?: string }> }>('models.get_all', {
-        task: found.map((t) => t.id),
-        only_fields: ['id', 'uri', 'task'],
-        page: 0,
-        page_size: 500,
-      });
-      addModelReferences(refs, models?.models ?? []);
+      addModelReferences(refs, await modelsWhere(api, { task: found.map((t) => t.id) }));
     }
   }
-  const byUri = await api.call<{ models?: Array<{ id: string; uri?: string; task?: string }> }>('models.get_all', {
-    uri: batch.map((f) => f.url),
-    only_fields: ['id', 'uri', 'task'],
-    page: 0,
-    page_size: 500,
-  });
-  addModelReferences(refs, byUri?.models ?? []);
+  addModelReferences(refs, await modelsWhere(api, { uri: batch.map((f) => f.url) }));
   if (refs.failedTasks.length) {
     // a task of this batch whose events could not be read: its folder's files are not judged
     const failed = new Set(refs.failedTasks);
