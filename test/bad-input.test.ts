@@ -17,6 +17,7 @@ import { runRunCommand, type RunArgs } from '../src/commands/run.js';
 import { applyEnv, clearmlEnvFor, runOnceArgs } from './support/in-process-cli.js';
 import { World, type BuiltTask } from './support/cleanup-world.js';
 import { envelopeBody, startTamperProxy, type Decide, type TamperProxy } from './support/tamper-proxy.js';
+import { buildDist } from './support/node-script.js';
 
 let w: World;
 let proxy: TamperProxy;
@@ -38,11 +39,7 @@ function setEnv(extra: Record<string, string | undefined> = {}): void {
 
 beforeAll(async () => {
   for (const k of ENV) saved[k] = process.env[k];
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: path.resolve('.'), stdio: 'ignore' });
-  } catch {
-    if (!existsSync(path.resolve('dist/cli.js'))) throw new Error('building dist/cli.js failed');
-  }
+  buildDist();
   w = await World.start();
   proxy = await startTamperProxy(w.server.apiUrl);
   home = await mkdtemp(path.join(tmpdir(), 'bad-input-home-'));

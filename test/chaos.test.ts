@@ -3,20 +3,17 @@
  * seeded moments (most inside the deleting), then run to completion. The three figures must be 0:
  * eligible tasks left, orphaned files, kept tasks or files touched (also right after every kill).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { buildDist } from './support/node-script.js';
 
 let dir: string;
 
 beforeAll(async () => {
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: path.resolve('.'), stdio: 'ignore' });
-  } catch {
-    if (!existsSync(path.resolve('dist/cli.js'))) throw new Error('building dist/cli.js failed');
-  }
+  buildDist();
   dir = await mkdtemp(path.join(tmpdir(), 'chaos-test-'));
 }, 180_000);
 

@@ -3,13 +3,13 @@
  * job from the journal. Kill points: in the middle of deleting files, after the files but before
  * tasks.delete_many, after the tasks but before models.delete_many; and a real SIGKILL of the CLI.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runPass, silentLogger, type Api, type Storage } from '../src/cleanup/index.js';
 import { World, type BuiltTask } from './support/cleanup-world.js';
+import { buildDist } from './support/node-script.js';
 
 const never = new Promise<never>(() => {});
 
@@ -149,12 +149,7 @@ describe('SIGKILL of the CLI', () => {
   let home: string;
 
   beforeAll(async () => {
-    // tsc emits even when another part of the tree has type errors; only dist/cli.js matters here
-    try {
-      execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: path.resolve('.'), stdio: 'ignore' });
-    } catch {
-      if (!existsSync(path.resolve('dist/cli.js'))) throw new Error('building dist/cli.js failed');
-    }
+    buildDist();
     w = await World.start({ latencyMs: 15 });
     home = await mkdtemp(path.join(tmpdir(), 'cleanup-home-'));
   }, 180_000);

@@ -1,8 +1,8 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { runConfigCommand } from '../src/commands/config.js';
 import { CLEARML_INIT_FILE, TempHome } from './config-helpers.js';
+import { ensureBuilt } from './support/node-script.js';
 
 const SECRETS = [
   's3cr3t-V4lue-From-The-W3bapp-xyzQ',
@@ -72,16 +72,7 @@ describe('clearml-cleanup config (handler)', () => {
 describe('clearml-cleanup config (built CLI)', () => {
   const cli = join(process.cwd(), 'dist', 'cli.js');
 
-  beforeAll(() => {
-    if (!existsSync(join(process.cwd(), 'dist', 'commands', 'config.js'))) {
-      // `npm test` builds first; this covers running the test file alone
-      try {
-        execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'ignore' });
-      } catch {
-        // other modules may not type-check yet; tsc still emits ours
-      }
-    }
-  }, 120_000);
+  beforeAll(() => ensureBuilt(join('commands', 'config.js')), 120_000);
 
   function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string; err: string }> {
     return new Promise((resolve, reject) => {

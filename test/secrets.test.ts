@@ -5,8 +5,8 @@
  * events.get_task_log) and thrown error message is searched for them. And the bearer token goes to
  * the configured API and files hosts only: not to a storage URL on another host, not across a redirect.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ClearMLClient } from '../src/api/index.js';
@@ -16,6 +16,7 @@ import { startServer, type RunningServer } from '../src/server/index.js';
 import { fakeJwt, startTinyServer, type TinyServer } from './support/api-tiny-server.js';
 import { startTamperProxy, type TamperProxy } from './support/tamper-proxy.js';
 import { makeRepo, oldArchivedDrafts, type TempRepo } from './support/task-world.js';
+import { buildDist } from './support/node-script.js';
 
 const S = {
   apiAccess: 'AKTESTACCESSKEY7Q2W9',
@@ -36,11 +37,7 @@ let conf: string;
 const captured: Array<{ what: string; text: string }> = [];
 
 beforeAll(async () => {
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: path.resolve('.'), stdio: 'ignore' });
-  } catch {
-    if (!existsSync(path.resolve('dist/cli.js'))) throw new Error('building dist/cli.js failed');
-  }
+  buildDist();
   server = await startServer({ port: 0, filesPort: 0, accessKey: S.apiAccess, secretKey: S.apiSecret });
   proxy = await startTamperProxy(server.apiUrl);
   client = new ClearMLClient({ api: { apiServer: server.apiUrl, accessKey: S.apiAccess, secretKey: S.apiSecret } });

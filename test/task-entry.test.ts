@@ -3,7 +3,7 @@
  * which must re-run it under bash), CLEARML_TASK_ID and a JSON CLEARML_CONFIG_FILE, against the
  * embedded server. Then the script's own checks (old Node, no dist/) with stand-in node/npm.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import type { ClearMLClient } from '../src/api/index.js';
 import type { RunningServer } from '../src/server/index.js';
 import { DEFAULT_PARAMS, EXIT_STOPPED, readRepoInfo, registerTask } from '../src/task/index.js';
 import { collectingLog, makeRepo, oldArchivedDrafts, startWorld, waitFor, type TempRepo } from './support/task-world.js';
+import { buildDist } from './support/node-script.js';
 
 const root = process.cwd();
 let server: RunningServer;
@@ -21,12 +22,8 @@ let conf: string;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  // the script runs dist/: build it (npm test builds first; this covers running this file alone)
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' });
-  } catch {
-    // another module may not type-check right now; tsc still emits
-  }
+  // the script runs dist/ (npm test builds first; this covers running this file alone)
+  buildDist();
   ({ server, client } = await startWorld());
   repo = makeRepo('pushed');
   dir = mkdtempSync(path.join(tmpdir(), 'task-entry-'));
