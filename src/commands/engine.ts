@@ -1,4 +1,7 @@
-/** Wiring shared by `run` and `plan`: configuration -> API client + storage + logger -> engine ports. */
+/**
+ * Wiring shared by the engine commands (run, plan, report, orphans): configuration -> API client +
+ * storage + logger -> engine ports, and what each of them does on the way in and out.
+ */
 import type { Options } from 'yargs';
 import { ClearMLClient } from '../api/index.js';
 import { loadConfig } from '../config/index.js';
