@@ -16,6 +16,16 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/** The request's JSON object ({} when empty); undefined after answering 400 to malformed JSON. */
+async function jsonBody(req: http.IncomingMessage, res: http.ServerResponse): Promise<Record<string, any> | undefined> {
+  try {
+    return JSON.parse((await readBody(req)).toString('utf8') || '{}');
+  } catch {
+    json(res, 400, { error: 'malformed JSON' });
+    return undefined;
+  }
+}
+
 function shift(doc: Record<string, unknown>, ms: number): Record<string, unknown> {
   const copy = structuredClone(doc);
   for (const f of DATE_FIELDS) {
@@ -53,13 +63,8 @@ export function createEmbeddedRoutes(state: EmbeddedState, counters: Counters, l
       return true;
     }
     if (route === 'latency' && method === 'POST') {
-      let body: Record<string, any>;
-      try {
-        body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
-      } catch {
-        json(res, 400, { error: 'malformed JSON' });
-        return true;
-      }
+      const body = await jsonBody(req, res);
+      if (!body) return true;
       const ms = body.ms;
       if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
         json(res, 400, { error: 'ms must be a number >= 0' });
@@ -70,13 +75,8 @@ export function createEmbeddedRoutes(state: EmbeddedState, counters: Counters, l
       return true;
     }
     if (route === 'backdate' && method === 'POST') {
-      let body: Record<string, any>;
-      try {
-        body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
-      } catch {
-        json(res, 400, { error: 'malformed JSON' });
-        return true;
-      }
+      const body = await jsonBody(req, res);
+      if (!body) return true;
       const days = Number(body.days);
       if (!Number.isFinite(days)) {
         json(res, 400, { error: 'days must be a number' });
@@ -107,13 +107,8 @@ export function createEmbeddedRoutes(state: EmbeddedState, counters: Counters, l
     }
     if (route === 'make_public' && method === 'POST') {
       // what the real server's built-in examples are: entities of no company (writes answer 403/21)
-      let body: Record<string, any>;
-      try {
-        body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
-      } catch {
-        json(res, 400, { error: 'malformed JSON' });
-        return true;
-      }
+      const body = await jsonBody(req, res);
+      if (!body) return true;
       const missing: string[] = [];
       let tasks = 0;
       let models = 0;
