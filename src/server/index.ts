@@ -9,7 +9,9 @@ import { resolveCredentials } from './auth/credentials.js';
 import { Counters } from './embedded/counters.js';
 import { FaultInjector } from './embedded/faults.js';
 import { Latency } from './embedded/latency.js';
+import { RequestLog } from './embedded/request-log.js';
 import { createEmbeddedRoutes } from './embedded/routes.js';
+import { ApiVersionPolicy } from './schema/emulation.js';
 import { createFilesHandler } from './files/index.js';
 import { ScrollStates } from './query/scroll-states.js';
 import { wrapFilesHandler } from './files-wrapper.js';
@@ -23,6 +25,8 @@ import { updateTaskFromEvents } from './services/task-metrics.js';
 import { createTasksService } from './services/tasks.js';
 import { createWorkersService } from './services/workers.js';
 import type { EmbeddedState } from './state.js';
+import type { RecordedRequest } from './embedded/request-log.js';
+import { compareVersions, MAX_API_VERSION, parseVersion } from './versions.js';
 import { makeIsoNow } from './state.js';
 import { openDatabase } from './store/db.js';
 import { EventsStore } from './store/events-store.js';
@@ -43,6 +47,13 @@ export interface StartServerOptions {
   /** fraction of API and file-server requests that fail (500, 503 or a dropped connection) */
   faultRate?: number;
   faultSeed?: number;
+  /**
+   * Serve as a clearml-server whose newest API version is this (2.13 ... 2.34), from the real
+   * servers' version history: endpoints and fields that version lacks behave as they did there.
+   */
+  apiVersion?: string;
+  /** keep every API request (endpoint, version, body) for requests() and GET /_embedded/requests */
+  recordRequests?: boolean;
 }
 
 export interface RunningServer {
@@ -53,7 +64,22 @@ export interface RunningServer {
   /** where generated keys are kept (absent when keys were given or the data dir is temporary) */
   credentialsFile?: string;
   dataDir: string;
+  /** the newest API version served */
+  apiVersion: string;
+  /** the requests recorded so far (empty unless started with recordRequests) */
+  requests(): RecordedRequest[];
+  clearRequests(): void;
   close(): Promise<void>;
+}
+
+/** The oldest server the emulation knows: API 2.13 (clearml-server 1.0, the first with tasks.delete_many). */
+export const OLDEST_EMULATED_API_VERSION = '2.13';
+
+/** A checked --api-version value, or an Error with one line saying what is accepted. */
+export function checkApiVersion(v: string): string {
+  const ok = parseVersion(v) && compareVersions(v, OLDEST_EMULATED_API_VERSION) >= 0 && compareVersions(v, MAX_API_VERSION) <= 0;
+  if (!ok) throw new Error(`--api-version must be an API version from ${OLDEST_EMULATED_API_VERSION} to ${MAX_API_VERSION} (e.g. 2.20), got "${v}"`);
+  return v;
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<number> {
@@ -83,13 +109,15 @@ function urlHost(host: string): string {
 /** Starts the embedded ClearML-compatible API server and file server. */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
+  const versions = new ApiVersionPolicy(checkApiVersion(options.apiVersion ?? MAX_API_VERSION));
+  const requestLog = new RequestLog(options.recordRequests ?? false);
   const temporary = !options.dataDir;
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'clearml-embedded-'));
   fs.mkdirSync(dataDir, { recursive: true });
 
   const creds = resolveCredentials(dataDir, !temporary, options.accessKey, options.secretKey);
   const db = openDatabase(path.join(dataDir, 'server.db'));
-  const auth = new Authenticator(creds.accessKey, creds.secretKey, creds.tokenSecret);
+  const auth = new Authenticator(creds.accessKey, creds.secretKey, creds.tokenSecret, undefined, versions.max);
   const stores = new Stores(db);
   const now = () => new Date();
   const state: EmbeddedState = {
@@ -106,7 +134,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 
   const services: Record<string, Service> = {
     auth: createAuthService(state),
-    server: createServerService(state),
+    server: createServerService(state, versions.max),
     users: createUsersService(state),
     debug: createDebugService(),
     tasks: createTasksService(state),
@@ -127,7 +155,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       counters,
       faults: new FaultInjector(options.faultRate ?? 0, seed),
       latency,
-      embedded: createEmbeddedRoutes(state, counters, latency),
+      versions,
+      requests: requestLog,
+      embedded: createEmbeddedRoutes(state, counters, latency, requestLog),
     }),
   );
   const filesServer = http.createServer(
@@ -158,6 +188,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     secretKey: creds.secretKey,
     credentialsFile: creds.file,
     dataDir,
+    apiVersion: versions.max,
+    requests: () => requestLog.snapshot().requests,
+    clearRequests: () => requestLog.clear(),
     close: async () => {
       if (closed) return;
       closed = true;

@@ -21,9 +21,9 @@ export function createAuthService(state: EmbeddedState): Service {
   };
 }
 
-export function createServerService(state: EmbeddedState): Service {
+export function createServerService(state: EmbeddedState, apiVersion: string = MAX_API_VERSION): Service {
   return {
-    info: () => ({ version: SERVER_VERSION, build: 'embedded', commit: '', uid: 'embedded', api_version: MAX_API_VERSION }),
+    info: () => ({ version: SERVER_VERSION, build: 'embedded', commit: '', uid: 'embedded', api_version: apiVersion }),
     get_stats: () => ({
       tasks: state.stores.tasks.size,
       models: state.stores.models.size,

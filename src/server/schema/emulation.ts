@@ -1,0 +1,54 @@
+/**
+ * Serving as a clearml-server of an older API version (`--api-version`): which endpoint answers a
+ * request, at which version, and which of its fields that server would even read.
+ *
+ * How the real server picks (apiserver/service_repo/service_repo.py): a path without a version, or
+ * with one above the server's highest (check_max_version is off by default), is served at the
+ * highest; an endpoint with no version at or below the served one answers 404 "Unable to find
+ * endpoint for name X and version Y". Fields its request models lack are dropped (see wire-table.ts).
+ */
+import { compareVersions, parseVersion } from '../versions.js';
+import type { WireTable } from './types.js';
+import { WIRE_TABLE } from './wire-table.js';
+
+export class ApiVersionPolicy {
+  constructor(
+    /** the highest API version this server serves, e.g. "2.13" for clearml-server 1.0 */
+    readonly max: string,
+    private readonly table: WireTable = WIRE_TABLE,
+  ) {
+    if (!parseVersion(max)) throw new Error(`API version must look like 2.13, got "${max}"`);
+  }
+
+  /** the version a request is served at */
+  served(requested: string): string {
+    return compareVersions(requested, this.max) > 0 ? this.max : requested;
+  }
+
+  /** false: the server of this version has no such endpoint at that version (404) */
+  hasEndpoint(name: string, served: string): boolean {
+    const fact = this.table[name];
+    return !fact || compareVersions(fact.since, served) <= 0;
+  }
+
+  /**
+   * The body as the endpoint's handler on a server of `max` sees it: fields and filters its release
+   * does not know are dropped (the real server ignores them; it neither fails nor acts on them).
+   */
+  visibleBody(name: string, body: Record<string, any>): Record<string, any> {
+    const fact = this.table[name];
+    if (!fact) return body;
+    let out: Record<string, any> | undefined;
+    const drop = (key: string) => {
+      out ??= { ...body };
+      delete out[key];
+    };
+    for (const key of Object.keys(body)) {
+      const field = fact.fields[key];
+      if (field?.since && compareVersions(field.since, this.max) > 0) drop(key);
+      const filterSince = fact.openFilters?.filterSince?.[key];
+      if (filterSince && compareVersions(filterSince, this.max) > 0) drop(key);
+    }
+    return out ?? body;
+  }
+}
