@@ -25,6 +25,7 @@ import { updateTaskFromEvents } from './services/task-metrics.js';
 import { createTasksService } from './services/tasks.js';
 import { createWorkersService } from './services/workers.js';
 import type { EmbeddedState } from './state.js';
+export type { RecordedRequest } from './embedded/request-log.js';
 import type { RecordedRequest } from './embedded/request-log.js';
 import { compareVersions, MAX_API_VERSION, parseVersion } from './versions.js';
 import { makeIsoNow } from './state.js';
