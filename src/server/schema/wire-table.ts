@@ -2,7 +2,7 @@
  * What clearml-server accepts on every endpoint clearml-cleanup calls, by API version: our own
  * summary, read from the files named in `sources` (github.com/clearml/clearml-server; versions of a
  * field are those of the first server release whose request model has it, from the release history:
- * 1.0 = API 2.13, 1.1 = 2.14, 1.4 = 2.17, 1.6 = 2.20, 1.7 = 2.21, 1.9 = 2.23, 1.11 = 2.25,
+ * 1.0 = API 2.13, 1.1 = 2.14, 1.2 = 2.16, 1.4 = 2.17, 1.6 = 2.20, 1.7 = 2.21, 1.9 = 2.23, 1.11 = 2.25,
  * 1.12 = 2.26, 1.17 = 2.31, 2.3 = 2.34; the top of apiserver/service_repo/service_repo.py holds
  * each release's highest version).
  *
@@ -41,7 +41,8 @@ const LIST_KEYS: Record<string, FieldFact> = {
   scroll_id: { type: 'string', since: '2.15' },
   size: { type: 'integer', since: '2.15' },
   refresh_scroll: { type: 'boolean', since: '2.15' },
-  // hidden projects and tasks are left out unless asked for, from server 1.4 on; before, nothing was hidden
+  // hidden projects and tasks are left out unless asked for, from server 1.4 on (the schema file says
+  // 2.14, but no code reads the key before 1.4); before, nothing was hidden
   search_hidden: { type: 'boolean', since: '2.17' },
   project: { type: 'string[]' },
   user: { type: 'string[]' },
@@ -71,7 +72,7 @@ const tasks: Record<string, EndpointFact> = {
       last_update: { type: 'string[]' },
       last_change: { type: 'string[]' },
       'models.input.model': { type: 'string[]' },
-      include_subprojects: { type: 'boolean', since: '2.14' },
+      include_subprojects: { type: 'boolean', since: '2.26' },
     },
     // last_change became a date filter in server 1.17 (Task.get_all_query_options.datetime_fields);
     // before, the key is dropped and every task matches it
@@ -159,6 +160,7 @@ const tasks: Record<string, EndpointFact> = {
     fields: {
       ...UPDATE_FIELDS,
       queue: { type: 'string' },
+      // the schema file says 2.19; the first release with it is server 1.6 (API 2.20)
       queue_name: { type: 'string', since: '2.20' },
       verify_watched_queue: { type: 'boolean', since: '2.22', default: false },
     },
@@ -291,8 +293,9 @@ const events: Record<string, EndpointFact> = {
       batch_size: { type: 'integer', default: 500 },
       scroll_id: { type: 'string' },
       order: { type: 'string', values: ['asc', 'desc'], default: 'asc' },
-      metrics: { type: 'object[]', since: '2.22' },
-      count_total: { type: 'boolean', since: '2.22' },
+      // in the request model from server 1.2 (API 2.16); the schema file lists them only at 2.22
+      metrics: { type: 'object[]', since: '2.16' },
+      count_total: { type: 'boolean', since: '2.16' },
       model_events: { type: 'boolean', since: '2.22', default: false },
     },
     unknownFields: 'ignored',
