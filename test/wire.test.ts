@@ -1,7 +1,8 @@
 /**
  * What clearml-cleanup sends, checked against what clearml-server accepts (src/server/schema/wire-table.ts):
  * every request of plan, report, orphans, a pass without and with force, a pass on an old server
- * (API 2.13), registration with enqueueing, and a run as a ClearML task under an agent is read from
+ * (API 2.13, with registration and the task mode there too), registration with enqueueing, and a
+ * run as a ClearML task under an agent is read from
  * the embedded server's request log and checked: the endpoint exists at that version, every field is
  * known to that server, of its type and allowed values, and no field whose default makes the server
  * delete something is left unset (delete_external_artifacts explicitly false where it exists).
@@ -37,10 +38,11 @@ afterAll(async () => {
   if (home) await rm(home, { recursive: true, force: true });
 });
 
+/** io of an in-process command; text() is everything it printed and logged */
 function quietIo() {
   const stream = new PassThrough();
-  stream.resume();
   let text = '';
+  stream.on('data', (b: Buffer) => (text += b.toString()));
   return { io: { out: (t: string) => void (text += t), err: (t: string) => void (text += t), log: createLogger({ stream }) }, text: () => text };
 }
 
@@ -99,11 +101,12 @@ test('every request of every mode is one the server accepts, with no deleting de
     runRunCommand({ ...once, once: false, runAsService: true, repoDir: repo.dir, queue: 'services' }, reg.io),
   );
   expect(registered).toEqual(expect.arrayContaining(['tasks.create', 'tasks.edit', 'tasks.enqueue']));
-  const taskId = /Task id: ([0-9a-f]{32})/.exec(reg.text())?.[1] ?? (await w.call('tasks.get_all', { type: ['service'], only_fields: ['id'] })).tasks[0].id;
+  const taskId = /Task id: ([0-9a-f]{32})/.exec(reg.text())?.[1];
+  expect(taskId).toBeDefined();
 
   // the task under an agent: CLEARML_TASK_ID set, one pass
   const agent = await step(w, 'task mode', () => runRunCommand({ ...once, runAsService: true, once: true }, quietIo().io), {
-    CLEARML_TASK_ID: taskId,
+    CLEARML_TASK_ID: taskId!,
     CLEARML_LOG_TASK_TO_BACKEND: '0',
   });
   expect(agent).toEqual(expect.arrayContaining(['tasks.get_hyper_params', 'events.add_batch']));
@@ -114,6 +117,19 @@ test('every request of every mode is one the server accepts, with no deleting de
   const oldPass = await step(old, 'old-server pass', () => runRunCommand({ ...runOnceArgs(old.stateDir), pacingMs: 0 }, quietIo().io));
   expect(oldPass).toContain('tasks.delete_many');
   expect(oldPass).not.toContain('events.plots');
+  // and registration, enqueueing and the task mode on that old server
+  await old.call('queues.create', { name: 'services' });
+  const oldReg = quietIo();
+  const oldOnce: RunArgs = { ...runOnceArgs(old.stateDir), pacingMs: 0 };
+  await step(old, 'old-server register + enqueue', () =>
+    runRunCommand({ ...oldOnce, once: false, runAsService: true, repoDir: repo.dir, queue: 'services' }, oldReg.io),
+  );
+  const oldTask = /Task id: ([0-9a-f]{32})/.exec(oldReg.text())?.[1];
+  expect(oldTask).toBeDefined();
+  await step(old, 'old-server task mode', () => runRunCommand({ ...oldOnce, runAsService: true, once: true }, quietIo().io), {
+    CLEARML_TASK_ID: oldTask!,
+    CLEARML_LOG_TASK_TO_BACKEND: '0',
+  });
 });
 
 describe('the checker finds what a real server would do differently', () => {
