@@ -125,6 +125,7 @@ async function handle(opts: ApiHandlerOptions, req: http.IncomingMessage, res: h
       service: m[2],
       action: m[3],
       version: served,
+      serverVersion: opts.versions.max,
       body,
       rawBody,
       contentType,
