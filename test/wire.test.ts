@@ -110,6 +110,13 @@ test('every request of every mode is one the server accepts, with no deleting de
     CLEARML_LOG_TASK_TO_BACKEND: '0',
   });
   expect(agent).toEqual(expect.arrayContaining(['tasks.get_hyper_params', 'events.add_batch']));
+  // the same task run without an agent (run --task-id: console and status sent by us), and the
+  // storage report posting its figures as the task's scalars
+  const own = await step(w, 'run --task-id', () => runRunCommand({ ...once, runAsService: true, once: true, taskId: taskId! }, quietIo().io));
+  expect(own).toEqual(expect.arrayContaining(['tasks.completed', 'events.add_batch']));
+  await step(w, 'report --task-id', () =>
+    runReportCommand({ ...common, json: true, by: 'task', top: 3, minAgeDays: 0, fileserverDir: files, stateDir: w.stateDir, taskId: taskId! }, quietIo().io),
+  );
 
   // an old server (API 2.13): no events.plots, no delete_external_artifacts (that server has none)
   await old.task({ artifacts: 1, debugImages: 110, plotImages: 2, models: [{}] });
