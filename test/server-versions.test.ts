@@ -140,3 +140,16 @@ describe('the emulation itself', () => {
     }
   });
 });
+
+test('before API 2.17 nothing is hidden: get_all lists hidden tasks without search_hidden', async () => {
+  const [old, cur] = await Promise.all([World.start({ apiVersion: '2.16' }), World.start({ apiVersion: '2.17' })]);
+  try {
+    for (const w of [old, cur]) {
+      const { id } = await w.call<{ id: string }>('tasks.create', { name: 'hidden one', type: 'training', system_tags: ['hidden'] });
+      const listed = await w.call<{ tasks: Array<{ id: string }> }>('tasks.get_all', { name: '^hidden one$', only_fields: ['id'] });
+      expect({ api: w.server.apiVersion, ids: listed.tasks.map((t) => t.id) }).toEqual({ api: w.server.apiVersion, ids: w === old ? [id] : [] });
+    }
+  } finally {
+    await Promise.all([old.close(), cur.close()]);
+  }
+});

@@ -49,6 +49,10 @@ export class ApiVersionPolicy {
       const filterSince = fact.openFilters?.filterSince?.[key];
       if (filterSince && compareVersions(filterSince, this.max) > 0) drop(key);
     }
+    // before server 1.4 (API 2.17) no get_all hid anything: our handlers hide unless told not to
+    if (name.endsWith('.get_all') && compareVersions(this.max, NOTHING_HIDDEN_BEFORE) < 0) return { ...(out ?? body), search_hidden: true };
     return out ?? body;
   }
 }
+
+const NOTHING_HIDDEN_BEFORE = '2.17';
