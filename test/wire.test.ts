@@ -121,6 +121,14 @@ test('every request of every mode is one the server accepts, with no deleting de
   // an old server (API 2.13): no events.plots, no delete_external_artifacts (that server has none)
   await old.task({ artifacts: 1, debugImages: 110, plotImages: 2, models: [{}] });
   await old.finalize();
+  const oldFiles = path.join(old.server.dataDir, 'files');
+  await step(old, 'old-server plan', () => runPlanCommand({ ...common, json: true, stateDir: old.stateDir }, quietIo().io));
+  await step(old, 'old-server report', () =>
+    runReportCommand({ ...common, json: true, by: 'project', top: 5, minAgeDays: 0, fileserverDir: oldFiles, stateDir: old.stateDir }, quietIo().io),
+  );
+  await step(old, 'old-server orphans', () =>
+    runOrphansCommand({ ...common, json: true, delete: false, minAgeDays: 0, fileserverDir: oldFiles, stateDir: old.stateDir }, quietIo().io),
+  );
   const oldPass = await step(old, 'old-server pass', () => runRunCommand({ ...runOnceArgs(old.stateDir), pacingMs: 0 }, quietIo().io));
   expect(oldPass).toContain('tasks.delete_many');
   expect(oldPass).not.toContain('events.plots');
