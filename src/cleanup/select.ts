@@ -83,7 +83,10 @@ export function judge(t: TaskRow, rules: Rules, prior?: Pick<Candidate, 'rule' |
   });
   if (d.verdict === 'delete') return candidate(d.rule, d.reason);
   if (d.verdict === 'keep') return { kind: 'skip', why: d.reason, rule: d.rule };
-  if (d.budgetable && prior?.rule === 'budget' && prior.reason) return candidate('budget', prior.reason);
+  if (prior?.rule === 'budget' && prior.reason) {
+    if (d.budgetable) return candidate('budget', prior.reason);
+    if (d.keptBy) return { kind: 'skip', why: d.keptBy.reason, rule: d.keptBy.rule };
+  }
   return { kind: 'ineligible', why: d.reason };
 }
 

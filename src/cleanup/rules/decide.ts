@@ -50,6 +50,8 @@ export interface Decision {
   reason: string;
   /** archived too recently for the age rule and kept by no rule: the project budget may take it */
   budgetable?: boolean;
+  /** archived too recently, and also kept by this rule (the re-check of a budget deletion names it) */
+  keptBy?: { rule: RuleName; reason: string };
   /** epoch ms of the archive time and the field it came from (absent when the task has no date) */
   archivedAt?: number;
   dateField?: 'last_change' | 'status_changed' | 'last_update';
@@ -114,7 +116,7 @@ export function decide(t: TaskFacts, ctx: DecideContext): Decision {
   const dated = { archivedAt: when.at, dateField: when.field };
   const old = when.at < ctx.cutoff.getTime();
   const keep = keptBy(t, ctx);
-  if (!old) return { verdict: 'ignore', rule: 'age', reason: 'archived too recently', ...dated, ...(keep ? {} : { budgetable: true }) };
+  if (!old) return { verdict: 'ignore', rule: 'age', reason: 'archived too recently', ...dated, ...(keep ? { keptBy: keep } : { budgetable: true }) };
   if (keep) return { verdict: 'keep', ...keep, ...dated };
   const age = ctx.thresholdDays !== undefined ? `older than ${ctx.thresholdDays} days` : `archived before ${ctx.cutoff.toISOString()}`;
   return { verdict: 'delete', rule: 'age', reason: age, ...dated };
