@@ -100,6 +100,9 @@ test('rules edited in the web app between passes apply from the next pass; a mal
   await waitFor('the pass with the edited rules', async () => log.text().includes('Summary: deleted 2 tasks'));
   expect(await alive(all)).toEqual([guarded]);
   expect(log.text()).toMatch(/by rule: took age 2; kept exclude_projects 1/);
+  const h = await client.call<Record<string, Record<string, { y: number[] }>>>('events.scalar_metrics_iter_histogram', { task: id });
+  expect(h['tasks by rule']['took age'].y).toEqual(expect.arrayContaining([1, 2]));
+  expect(h['tasks by rule']['kept keep_tags'].y).toContain(1);
 
   // a malformed glob: the service stops with one line naming it; the excluded task is still there
   await setParams(id, { exclude_projects: 'Keep/[xyz' });
