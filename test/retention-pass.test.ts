@@ -145,6 +145,19 @@ describe('plan --json: each rule alone', () => {
   });
 });
 
+test('plan text: each line names its rule, the summary counts per rule', async () => {
+  let out = '';
+  const c = capture();
+  expect(await runPlanCommand({ ...base(), json: false, keepTags: 'keep' }, { log: c.log, out: (t) => (out += t) })).toBe(0);
+  expect(out).toContain(`keep   ${T.a1.id} "task a1": tag keep [keep_tags]`);
+  expect(out).toMatch(new RegExp(`delete ${T.a2.id} .* \\[age: older than 30 days\\]`));
+  expect(c.text()).toMatch(/by rule: would take age 3; kept status 2, keep_tags 1/);
+  // at defaults the lines are as before
+  out = '';
+  expect(await runPlanCommand({ ...base(), json: false }, { log: capture().log, out: (t) => (out += t) })).toBe(0);
+  expect(out).not.toContain('[');
+});
+
 describe('rules in combination', () => {
   const tight = () => (bytes.a3 + 1) / GB;
 
