@@ -184,7 +184,7 @@ async function processBatches(p: Pass): Promise<void> {
   for (const s of selection.skipped) addSkipped(report, s);
   if (selection.budgets?.length) report.budgets = selection.budgets;
   log.info(
-    `Found ${report.selected} archived tasks older than ${opts.deleteThresholdDays} days: ` +
+    `Found ${report.selected} archived tasks ${selection.budgets ? 'older than the threshold or over a project budget' : `older than ${opts.deleteThresholdDays} days`}: ` +
       `${selection.deletable.length} to delete, ${selection.skipped.length} kept`,
   );
 
