@@ -62,7 +62,7 @@ export interface OrphanOptions {
   /** orphans kept in the report's list (counts are complete) */
   listCap?: number;
   now?: () => Date;
-  /** memory budget of the reference index (default: 250,000 URL hashes in memory, then a temporary file) */
+  /** memory budget of the reference index (default: 100,000 URL hashes in memory, then a temporary file) */
   spill?: SpillMapOptions;
 }
 

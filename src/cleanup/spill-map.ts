@@ -14,7 +14,7 @@ import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 
 export interface SpillMapOptions {
-  /** keys kept in a plain Map before spilling to disk (default 250,000: ~25-30 MB of heap) */
+  /** keys kept in a plain Map before spilling to disk (default 100,000: about 10 MB of heap) */
   maxInMemory?: number;
   /** folder for the temporary database (default: the OS temp folder) */
   dir?: string;
@@ -40,7 +40,7 @@ export class SpillMap {
   private readonly max: number;
 
   constructor(private readonly opts: SpillMapOptions = {}) {
-    this.max = Math.max(1, opts.maxInMemory ?? 250_000);
+    this.max = Math.max(1, opts.maxInMemory ?? 100_000);
   }
 
   /** True once the map lives on disk. */
