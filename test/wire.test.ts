@@ -94,6 +94,9 @@ test('every request of every mode is one the server accepts, with no deleting de
   expect(pass).toEqual(expect.arrayContaining(['tasks.delete_many', 'models.delete_many', 'events.debug_images', 'events.plots']));
   const forced = await step(w, 'forced pass', () => runRunCommand({ ...once, forceDelete: true }, quietIo().io));
   expect(forced).toContain('tasks.delete_many');
+  // retention rules (project stage): every archived task listed, projects read
+  const kept = await step(w, 'retention pass', () => runRunCommand({ ...once, keepLastPerProject: 1, archivedBudgetGbPerProject: 1 }, quietIo().io));
+  expect(kept).toContain('projects.get_all');
 
   // registration and enqueueing (run --run-as-service true from a clone)
   const reg = quietIo();
