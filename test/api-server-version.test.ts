@@ -71,3 +71,29 @@ test('features by version', () => {
   expect(bodyForServer('models.delete_many', body, '2.24')).toEqual({ ids: ['x'] });
   expect(bodyForServer('models.delete_many', body, '2.9')).toEqual({ ids: ['x'] });
 });
+
+test('a server older than API 2.13: a deleting pass stops before anything, with one line', async () => {
+  claims = { api_version: '2.12' };
+  s.seen.length = 0;
+  const { runPass, silentLogger } = await import('../src/cleanup/index.js');
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const stateDir = await mkdtemp(path.join(tmpdir(), 'old-server-'));
+  const c = new ClearMLClient({ api: { apiServer: s.url, accessKey: 'k', secretKey: 's' } });
+  const asked: string[] = [];
+  try {
+    const r = await runPass(
+      { api: c, storage: { deleteFiles: async (urls) => (asked.push(...urls), []) }, log: silentLogger },
+      { deleteThresholdDays: 30, stateDir, pacingMs: 0 },
+    );
+    expect(r.error).toBe(
+      "the ClearML server's API is 2.12, older than 2.13 (clearml-server 1.0, the first with tasks.delete_many): not supported, nothing was deleted",
+    );
+    expect(s.seen.map((q) => q.url)).toEqual(['/auth.login']);
+    expect(asked).toEqual([]);
+  } finally {
+    c.close();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+});

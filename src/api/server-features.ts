@@ -85,3 +85,12 @@ export function bodyForServer(endpoint: string, body: object, apiVersion: string
   }
   return out ?? body;
 }
+
+/** Why a server is too old to delete on (one line), or undefined when it is supported or not known. */
+export function unsupportedServer(apiVersion: string | undefined): string | undefined {
+  if (!apiVersion || apiAtLeast(apiVersion, MIN_SUPPORTED_API)) return undefined;
+  return (
+    `the ClearML server's API is ${apiVersion}, older than ${MIN_SUPPORTED_API} (clearml-server 1.0, the first with ` +
+    'tasks.delete_many): not supported, nothing was deleted'
+  );
+}

@@ -7,6 +7,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger, Storage, Api, ProgressEvent } from './ports.js';
 import { errorMessage } from './ports.js';
 import { CountingApi } from './counting-api.js';
+import { unsupportedServer } from '../api/server-features.js';
 import { cutoffDate } from './dates.js';
 import { newScanState } from './events.js';
 import { executeEntry, type ExecContext } from './execute.js';
@@ -127,7 +128,12 @@ export async function runPass(deps: PassDeps, options: Partial<CleanupOptions>):
 
   log.info('Starting cleanup', { cutoff: cutoff.toISOString(), dryRun: opts.dryRun, forceDelete: opts.forceDelete });
   try {
-    if (p.exec) p.lock = await acquireLock(opts.stateDir!);
+    if (p.exec) {
+      // before any file goes: on a server without tasks.delete_many, files would go and their tasks stay
+      const tooOld = unsupportedServer(await api.serverApiVersion());
+      if (tooOld) throw new Error(tooOld);
+      p.lock = await acquireLock(opts.stateDir!);
+    }
     await replayJournal(p);
     await processBatches(p);
     await settleJournal(p);
