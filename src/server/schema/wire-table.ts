@@ -214,7 +214,8 @@ const tasks: Record<string, EndpointFact> = {
       force: { type: 'boolean', default: false },
       status_reason: { type: 'string' },
       status_message: { type: 'string' },
-      // true in the release of API 2.13 (a copy kept in the trash collection), false later; deletes no file
+      // default true up to server 2.2 (API 2.33: the deleted task is copied to a trash collection),
+      // false from 2.3 (API 2.34); either way no file is deleted, so not a deleting default
       move_to_trash: { type: 'boolean' },
       return_file_urls: { type: 'boolean', default: false },
       delete_output_models: { type: 'boolean', default: true, deleting: { mustBe: false, why: SERVER_DELETES_MODELS } },
