@@ -111,6 +111,8 @@ describe('the emulation itself', () => {
   test('token, served version, missing endpoints and filters as on that server', async () => {
     const claims = JSON.parse(Buffer.from((await w.client.getToken()).split('.')[1], 'base64url').toString('utf8'));
     expect(claims.api_version).toBe('2.20');
+    expect(claims.server_version).toBe('1.6.0');
+    expect((await w.call('server.info', {})).version).toBe('1.6.0');
     // the web app asks for v999.0: served by the newest the server has
     const high = await raw('/v999.0/tasks.get_all', { only_fields: ['id'] });
     expect(high.status).toBe(200);

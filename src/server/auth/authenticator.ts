@@ -3,7 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { ApiFault } from '../api/fault.js';
 import type { Identity } from '../api/service.js';
 import { signJwt, verifyJwt } from './jwt.js';
-import { MAX_API_VERSION, SERVER_VERSION } from '../versions.js';
+import { MAX_API_VERSION, serverVersionFor } from '../versions.js';
 
 /** 30 days, the real server's default token lifetime. */
 const DEFAULT_EXPIRATION_SEC = 30 * 24 * 3600;
@@ -63,7 +63,7 @@ export class Authenticator {
         identity: { user: id.user, company: id.company, role: id.role, user_name: id.name, company_name: 'embedded' },
         auth_type: 'Basic',
         api_version: this.apiVersion,
-        server_version: SERVER_VERSION,
+        server_version: serverVersionFor(this.apiVersion),
         server_build: 'embedded',
         feature_set: 'basic',
         env: 'embedded',

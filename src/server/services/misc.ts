@@ -1,7 +1,7 @@
 import { ApiFault } from '../api/fault.js';
 import type { Service } from '../api/service.js';
 import type { EmbeddedState } from '../state.js';
-import { MAX_API_VERSION, SERVER_VERSION } from '../versions.js';
+import { MAX_API_VERSION, serverVersionFor } from '../versions.js';
 
 /** auth.login is answered by the HTTP layer (it needs the raw Authorization header). */
 export function createAuthService(state: EmbeddedState): Service {
@@ -23,7 +23,7 @@ export function createAuthService(state: EmbeddedState): Service {
 
 export function createServerService(state: EmbeddedState, apiVersion: string = MAX_API_VERSION): Service {
   return {
-    info: () => ({ version: SERVER_VERSION, build: 'embedded', commit: '', uid: 'embedded', api_version: apiVersion }),
+    info: () => ({ version: serverVersionFor(apiVersion), build: 'embedded', commit: '', uid: 'embedded', api_version: apiVersion }),
     get_stats: () => ({
       tasks: state.stores.tasks.size,
       models: state.stores.models.size,
