@@ -9,7 +9,8 @@
 import type { Api, Logger, ProgressEvent, Storage } from './ports.js';
 import { classifyUrl } from '../storage/url.js';
 import { listAllChunked } from './listing.js';
-import { collectReferences, keyParts, NO_OWNER } from './references.js';
+import { collectReferences, keyParts, NO_OWNER, type ReferenceIndex } from './references.js';
+import type { SpillMapOptions } from './spill-map.js';
 import { sweepOrphans, taskIdsInPath, type ListedFile, type OrphanReport, type SweepStorage } from './orphans.js';
 import { runPass } from './pass.js';
 import type { CleanupOptions } from './options.js';
@@ -61,6 +62,8 @@ export interface UsageOptions {
   pass: Partial<CleanupOptions>;
   concurrency?: number;
   now?: () => Date;
+  /** memory budget of the reference index (see SpillMap) */
+  spill?: SpillMapOptions;
 }
 
 /** True when a URL lies under one of the roots (file servers compared by path, whatever the host). */
@@ -80,10 +83,19 @@ export async function storageUsage(deps: UsageDeps, o: UsageOptions): Promise<Us
     s3Hosts: o.s3Hosts,
     concurrency: o.concurrency,
     isListed: underRoots(o.roots, hints),
+    spill: o.spill,
     log: deps.log,
     onProgress: deps.onProgress,
     signal: deps.signal,
   });
+  try {
+    return await summarise(deps, o, refs, started);
+  } finally {
+    refs.close();
+  }
+}
+
+async function summarise(deps: UsageDeps, o: UsageOptions, refs: ReferenceIndex, started: number): Promise<UsageReport> {
   const t = refs.tasks;
   const unowned = { files: 0, bytes: 0 };
   const onFile = (f: ListedFile, referencedBy: number | undefined) => {
