@@ -97,3 +97,26 @@ describe('a server without the multi-task event calls', () => {
     expect(calls).toBeLessThanOrEqual(tasks.length * 2 * 4);
   }, 120_000);
 });
+
+describe('a server with the multi-task calls but without the variant lists (before API 2.28)', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await World.start({ withoutEndpoints: ['events.get_multi_task_metrics'] });
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  test('a metric that fills the 50 variants the state holds is read again task by task; all files deleted', async () => {
+    const wide = await w.task({ images: grid(['loss', 'masks'], 70, [0, 3]), plots: grid(['fig'], 55, [1], 'p') });
+    const narrow = await w.task({ images: grid(['a', 'b'], 10, [0, 1, 2]), plots: grid(['fig'], 3, [0], 'p') });
+    await w.finalize();
+    const r = await pass(w);
+    expect(r.tasks.failed).toBe(0);
+    expect(await w.existingTasks([wide.id, narrow.id])).toEqual([]);
+    expect(await w.existing([...wide.files, ...narrow.files])).toEqual([]);
+    expect(r.apiCalls.byEndpoint['events.debug_images']).toBeGreaterThan(0);
+    // only the wide task went through the per-task scroll: one listing per kind, each in one batch
+    expect(r.apiCalls.byEndpoint['events.get_task_events']).toBe(2);
+  }, 120_000);
+});

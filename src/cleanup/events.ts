@@ -243,7 +243,14 @@ function clampIters(n: number): number {
 }
 
 /** One round through the multi-task form; false when the server does not support it. */
-async function scanRound(api: Api, round: MultiRound, kind: EventKind, out: EventUrlResult, first: boolean): Promise<boolean> {
+async function scanRound(
+  api: Api,
+  round: MultiRound,
+  kind: EventKind,
+  out: EventUrlResult,
+  first: boolean,
+  seenVariants?: Map<string, Set<string>>,
+): Promise<boolean> {
   let scrollId: string | undefined;
   const guard = new ScrollGuard(MULTI_ENDPOINT[kind]);
   for (let n = 0; ; n++) {
@@ -271,7 +278,16 @@ async function scanRound(api: Api, round: MultiRound, kind: EventKind, out: Even
         const events = Array.isArray(it?.events) ? it.events : [];
         if (events.length) progressed = true;
         batch.push(...events);
-        for (const ev of events) if (ev && typeof ev === 'object') add(out.urls, m.task, urlsOfEvent(ev, kind));
+        for (const ev of events) {
+          if (!ev || typeof ev !== 'object') continue;
+          add(out.urls, m.task, urlsOfEvent(ev, kind));
+          if (seenVariants) {
+            const k = `${m.task}\u0000${String(ev.metric)}`;
+            let set = seenVariants.get(k);
+            if (!set) seenVariants.set(k, (set = new Set()));
+            set.add(String(ev.variant));
+          }
+        }
       }
     }
     if (progressed) guard.check(batch);
@@ -283,7 +299,8 @@ async function scanRound(api: Api, round: MultiRound, kind: EventKind, out: Even
 
 /**
  * One group through the multi-task form: 'unsupported' when the server lacks it, 'per-task' when
- * the group cannot be listed completely that way (no variant list, too many variants).
+ * the group cannot be listed completely that way (too many variants), or the tasks to read again
+ * one by one.
  */
 async function scanMulti(
   api: Api,
@@ -292,12 +309,11 @@ async function scanMulti(
   kind: EventKind,
   out: EventUrlResult,
   state: EventScanState,
-): Promise<'done' | 'unsupported' | 'per-task'> {
-  if (!state.variants[kind]) return 'per-task';
-  const variants = await variantsOf(api, group, kind);
+): Promise<'done' | 'unsupported' | 'per-task' | string[]> {
+  const variants = state.variants[kind] ? await variantsOf(api, group, kind) : undefined;
   if (!variants) {
     state.variants[kind] = false;
-    return 'per-task';
+    return scanWithoutVariants(api, group, metricsOf, kind, out);
   }
   const rounds = planRounds(group, metricsOf, variants);
   if (!rounds) return 'per-task';
@@ -305,6 +321,34 @@ async function scanMulti(
     if (!(await scanRound(api, round, kind, out, i === 0))) return 'unsupported';
   }
   return 'done';
+}
+
+/**
+ * Without the variant lists (servers before API 2.28): ask for whole tasks with so few iterations
+ * that the server's per-iteration cut (8000 / (metrics × iters)) stays at or above the 50 variants
+ * its state holds per metric, so everything the state holds comes back. A metric showing 50
+ * distinct variants may have had more cut off by the state, and a task with more than 100 metrics
+ * lost some: such tasks are returned to be read again one by one (no cap there).
+ */
+async function scanWithoutVariants(
+  api: Api,
+  group: string[],
+  metricsOf: Map<string, string[]>,
+  kind: EventKind,
+  out: EventUrlResult,
+): Promise<'unsupported' | string[]> {
+  const listable = group.filter((t) => (metricsOf.get(t)?.length ?? 0) <= STATE_METRICS);
+  const again = group.filter((t) => !listable.includes(t));
+  if (listable.length) {
+    const maxMetrics = Math.max(1, ...listable.map((t) => metricsOf.get(t)?.length ?? 1));
+    const round: MultiRound = { entries: listable.map((task) => ({ task })), iters: clampIters(Math.floor(BUCKET_BUDGET / (maxMetrics * STATE_VARIANTS))) };
+    const seen = new Map<string, Set<string>>();
+    if (!(await scanRound(api, round, kind, out, true, seen))) return 'unsupported';
+    const cut = new Set<string>();
+    for (const [k, vs] of seen) if (vs.size >= STATE_VARIANTS) cut.add(k.slice(0, k.indexOf('\u0000')));
+    again.push(...listable.filter((t) => cut.has(t)));
+  }
+  return again;
 }
 
 /**
@@ -377,7 +421,8 @@ export async function collectEventUrls(
           try {
             const how = await scanMulti(api, group, metricsOf, kind, out, opts.state);
             if (how === 'unsupported') opts.state.multi[kind] = false;
-            if (how !== 'done') perTask.push(...group);
+            if (Array.isArray(how)) perTask.push(...how);
+            else if (how !== 'done') perTask.push(...group);
           } catch (err) {
             for (const t of group) out.failed.set(t, `listing ${EVENT_TYPE[kind]} events failed: ${errorMessage(err)}`);
           }
