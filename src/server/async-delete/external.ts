@@ -51,12 +51,16 @@ export function eventFileUrls(state: EmbeddedState, taskIds: string[]): Set<stri
   const urls = new Set<string>();
   const store = state.eventsStore;
   if (!store || !taskIds.length) return urls;
-  for (const ev of store.all({ tasks: taskIds, type: 'training_debug_image', modelEvents: false, withUrl: true })) {
-    if (ev.url) urls.add(ev.url);
-  }
-  for (const ev of store.all({ tasks: taskIds, type: 'plot', modelEvents: false })) {
-    const doc = ev.doc as { source_urls?: unknown };
-    if (Array.isArray(doc.source_urls)) for (const u of doc.source_urls) if (typeof u === 'string' && u) urls.add(u);
+  // in slices: SQLite caps the number of bound parameters of one statement
+  for (let i = 0; i < taskIds.length; i += 500) {
+    const tasks = taskIds.slice(i, i + 500);
+    for (const ev of store.all({ tasks, type: 'training_debug_image', modelEvents: false, withUrl: true })) {
+      if (ev.url) urls.add(ev.url);
+    }
+    for (const ev of store.all({ tasks, type: 'plot', modelEvents: false })) {
+      const doc = ev.doc as { source_urls?: unknown };
+      if (Array.isArray(doc.source_urls)) for (const u of doc.source_urls) if (typeof u === 'string' && u) urls.add(u);
+    }
   }
   return urls;
 }
