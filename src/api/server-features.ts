@@ -4,7 +4,7 @@
  * the SDK reads it. Facts (read in github.com/clearml/clearml-server; API 2.13 = server 1.0,
  * 2.17 = 1.4, 2.20 = 1.6, 2.21 = 1.7, 2.25 = 1.11, 2.31 = 1.17, 2.34 = 2.3):
  * - events.plots (multi-task plot listing): API 2.20 (apiserver/schema/services/events.conf);
- *   events.debug_images takes the multi-task form from 2.7.
+ *   events.debug_images takes the multi-task form from 2.7; events.get_multi_task_metrics from 2.28.
  * - delete_external_artifacts: tasks.delete/delete_many/reset from 2.21 (apiserver/apimodels/tasks.py),
  *   models.delete/delete_many from 2.25 (apiserver/apimodels/models.py). Default true: the server then
  *   deletes files itself. Before those versions the field does not exist and the server deletes no file.
@@ -44,6 +44,8 @@ export interface ServerFeatures {
   apiVersion?: string;
   multiTaskPlots: boolean;
   multiTaskDebugImages: boolean;
+  /** events.get_multi_task_metrics (metrics with their variants over many tasks): API 2.28 */
+  multiTaskMetrics: boolean;
   lastChangeFilter: boolean;
 }
 
@@ -52,6 +54,7 @@ export function featuresOf(apiVersion: string | undefined): ServerFeatures {
     apiVersion,
     multiTaskPlots: apiAtLeast(apiVersion, '2.20'),
     multiTaskDebugImages: apiAtLeast(apiVersion, '2.7'),
+    multiTaskMetrics: apiAtLeast(apiVersion, '2.28'),
     lastChangeFilter: apiAtLeast(apiVersion, '2.31'),
   };
 }

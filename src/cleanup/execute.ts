@@ -11,9 +11,11 @@
  *   also delete draft models listed in models.output that another task created.
  *   delete_external_artifacts=false: the server's asynchronous deleter checks no other reference
  *   (it would delete a file a kept model shares); we have deleted the files already.
- * - models.delete_many with force=false and delete_external_artifacts=false (true by default from
- *   API 2.25: the server would delete the model's file even when a kept model shares it) after their tasks are gone: the server then refuses a model
- *   that some task started to use meanwhile (400/205) instead of cutting it out from under it.
+ * - models.delete_many with force=false after their tasks are gone: the server then refuses a model
+ *   that some task started to use meanwhile (400/205) instead of cutting it out from under it; and
+ *   delete_external_artifacts=false, since it too defaults to true there: a model file shared with a
+ *   kept model would go (the API client adds it to every deleting call anyway, src/api/server-deletes.ts,
+ *   and leaves it out for a server before API 2.25, which has no such field and deletes no file).
  * Every step counts "already gone" (missing file, invalid task id 400/101, invalid model id 400/201)
  * as done, which is what makes replaying an entry after a kill safe.
  */

@@ -26,6 +26,8 @@ interface ServerArgs {
   'fault-seed': number;
   'api-version'?: string;
   'record-requests': boolean;
+  'async-delete': boolean;
+  'without-endpoint'?: string[];
 }
 
 export const serverCommand: CommandModule<object, ServerArgs> = {
@@ -51,6 +53,12 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
         default: false,
         describe: 'keep every API request for GET /_embedded/requests (tests of what a client sends)',
       })
+      .option('async-delete', {
+        type: 'boolean',
+        default: true,
+        describe: 'delete the files of deleted tasks and models unless a call sends delete_external_artifacts: false, as a stock clearml-server does (--no-async-delete: never)',
+      })
+      .option('without-endpoint', { type: 'string', array: true, describe: 'answer this endpoint as unknown, like an older server (e.g. events.debug_images)' })
       .check((argv) => {
         if (Boolean(argv['access-key']) !== Boolean(argv['secret-key'])) throw new Error('--access-key and --secret-key go together');
         if (argv['api-version'] !== undefined) checkApiVersionArg(String(argv['api-version']));
@@ -73,6 +81,8 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
       faultSeed: argv['fault-seed'],
       apiVersion: argv['api-version'],
       recordRequests: argv['record-requests'],
+      asyncDelete: { enabled: argv['async-delete'] },
+      withoutEndpoints: argv['without-endpoint'],
     };
     let server;
     try {

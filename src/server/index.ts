@@ -32,6 +32,8 @@ import { makeIsoNow } from './state.js';
 import { openDatabase } from './store/db.js';
 import { EventsStore } from './store/events-store.js';
 import { Stores } from './store/stores.js';
+import { AsyncDeleteJob, type AsyncDeleteOptions } from './async-delete/job.js';
+import { UrlDeleteQueue, type QueuedUrl } from './async-delete/queue.js';
 
 export interface StartServerOptions {
   host?: string;
@@ -55,6 +57,26 @@ export interface StartServerOptions {
   apiVersion?: string;
   /** keep every API request (endpoint, version, body) for requests() and GET /_embedded/requests */
   recordRequests?: boolean;
+  /**
+   * The server's own file deletion (services.async_urls_delete): on by default as in the stock
+   * deployment, so a deleting call that leaves `delete_external_artifacts` unset deletes files here
+   * as on a real server. `{ enabled: false }` (CLI `--no-async-delete`) turns it off.
+   */
+  asyncDelete?: AsyncDeleteOptions;
+  /**
+   * Endpoints this server answers as unknown (e.g. ["events.debug_images", "events.plots"]), like a
+   * server too old to have them; a narrow stand-in until full API-version emulation exists.
+   */
+  withoutEndpoints?: string[];
+}
+
+/** What the server queued for its own deletion (test support; also GET /_embedded/async_delete). */
+export interface AsyncDeleteView {
+  enabled: boolean;
+  /** every URL a deleting call scheduled, in order, with what became of it */
+  history(): QueuedUrl[];
+  /** resolves once every URL due now has been tried */
+  drain(): Promise<void>;
 }
 
 export interface RunningServer {
@@ -70,6 +92,7 @@ export interface RunningServer {
   /** the requests recorded so far (empty unless started with recordRequests) */
   requests(): RecordedRequest[];
   clearRequests(): void;
+  asyncDelete: AsyncDeleteView;
   close(): Promise<void>;
 }
 
@@ -121,12 +144,23 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const auth = new Authenticator(creds.accessKey, creds.secretKey, creds.tokenSecret, undefined, versions.max);
   const stores = new Stores(db);
   const now = () => new Date();
+  const events = new EventsStore(db);
+  const asyncOpts = options.asyncDelete ?? {};
+  let filesUrl = '';
+  const prefixes = () => asyncOpts.fileserverPrefixes ?? (filesUrl ? [filesUrl] : []);
+  const urlQueue = new UrlDeleteQueue(prefixes);
+  const job = new AsyncDeleteJob(urlQueue, () => ({ url: filesUrl, token: () => auth.issue(600) }), prefixes, asyncOpts);
+  urlQueue.onQueued(() => job.wake());
+  const urlDeletes = { enabled: asyncOpts.enabled ?? true, queue: urlQueue, drain: () => job.drain() };
   const state: EmbeddedState = {
     db,
     now,
     isoNow: makeIsoNow(now),
     getTask: (id) => stores.tasks.get(id),
-    events: new EventsStore(db),
+    events,
+    eventsStore: events,
+    urlDeletes,
+    apiVersion: versions.max,
     stores,
     auth,
     scrolls: new ScrollStates(),
@@ -145,6 +179,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     workers: createWorkersService(state),
     events: createEventsService({ ...state, onTaskEvents: (id, summary) => updateTaskFromEvents(state, id, summary) }),
   };
+
+  for (const name of options.withoutEndpoints ?? []) {
+    const [svc, action] = name.split('.');
+    const service = services[svc];
+    if (!service || !action || !Object.prototype.hasOwnProperty.call(service, action)) throw new Error(`unknown endpoint to leave out: ${name}`);
+    services[svc] = Object.fromEntries(Object.entries(service).filter(([a]) => a !== action));
+  }
 
   const counters = new Counters();
   const seed = options.faultSeed ?? 1;
@@ -181,6 +222,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     throw err;
   }
 
+  filesUrl = `http://${urlHost(host)}:${filesPort}`;
   let closed = false;
   return {
     apiUrl: `http://${urlHost(host)}:${apiPort}`,
@@ -192,9 +234,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     apiVersion: versions.max,
     requests: () => requestLog.snapshot().requests,
     clearRequests: () => requestLog.clear(),
+    asyncDelete: { enabled: urlDeletes.enabled, history: () => [...urlQueue.history], drain: () => job.drain() },
     close: async () => {
       if (closed) return;
       closed = true;
+      await job.stop();
       await Promise.all([closeServer(apiServer), closeServer(filesServer)]);
       db.close();
       if (temporary) fs.rmSync(dataDir, { recursive: true, force: true });
