@@ -205,12 +205,12 @@ test('`server --api-version 2.20 --record-requests` answers as that server and l
   // without --data-dir the secret is not printed: a login with a wrong one is refused, and recorded
   const refused = await fetch(`${apiUrl}/auth.login`, { headers: { Authorization: `Basic ${Buffer.from(`${key}:wrong`).toString('base64')}` } });
   expect(refused.status).toBe(401);
-  const plots = await fetch(`${apiUrl}/v2.19/events.plots`, { method: 'POST', body: '{}' });
-  expect(plots.status).toBe(404);
+  const later = await fetch(`${apiUrl}/v2.20/events.get_multi_task_metrics`, { method: 'POST', body: '{}' });
+  expect(later.status).toBe(404);
   const log = (await (await fetch(`${apiUrl}/_embedded/requests`)).json()) as { requests: Array<{ endpoint: string; requested: string; status: number }> };
   expect(log.requests.map((r) => [r.endpoint, r.requested, r.status])).toEqual([
     ['auth.login', '2.20', 401],
-    ['events.plots', '2.19', 404],
+    ['events.get_multi_task_metrics', '2.20', 404],
   ]);
   cli.removeAllListeners('exit');
   const code = await new Promise((resolve) => {

@@ -121,8 +121,14 @@ describe('the emulation itself', () => {
     const later = await raw('/v2.20/events.get_multi_task_metrics', { tasks: ['x'] });
     expect(later.status).toBe(404);
     expect(later.body.meta.result_msg).toBe('Unable to find endpoint for name events.get_multi_task_metrics and version 2.20');
-    // events.plots exists from 2.20: asked at 2.19 it is not there
-    expect((await raw('/v2.19/events.plots', { metrics: [{ task: 'x' }] })).status).toBe(404);
+    // a release that has an endpoint answers it at lower request versions too (registered from 1.0)
+    const t0 = await w.task({ plotImages: 1 });
+    await w.finalize();
+    const lower = await raw('/v2.13/events.plots', { metrics: [{ task: t0.id }] });
+    expect(lower.status).toBe(200);
+    expect(lower.body.meta.endpoint.actual_version).toBe('2.13');
+    // the multi-task debug_images form answers from 2.7 only
+    expect((await raw('/v2.5/events.debug_images', { metrics: [{ task: t0.id }] })).status).toBe(404);
     // last_change is not a filter before 2.31: the server drops it and every archived task matches
     const t = await w.task({});
     await w.finalize();

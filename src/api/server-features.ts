@@ -72,6 +72,8 @@ const FIELD_SINCE: Record<string, Record<string, string>> = {
   'models.get_all': { search_hidden: '2.17' },
   'projects.get_all': { search_hidden: '2.17' },
   'tasks.enqueue': { verify_watched_queue: '2.22' },
+  // server 1.0 and 1.1 always count the total and have no per-metric selection here
+  'events.get_task_events': { count_total: '2.16', metrics: '2.16', model_events: '2.22' },
   'tasks.completed': { publish: '2.20' },
 };
 

@@ -76,8 +76,9 @@ export function checkRequest(r: WireRequest, server: string, table: WireTable = 
   const fact = table[r.endpoint];
   const where = `${r.endpoint} (v${r.served ?? '?'})`;
   if (!fact) return [`${where}: not in the wire table (add what the server accepts there first)`];
-  if (!r.served) return [`${where}: no version served it`];
-  if (compareVersions(fact.since, r.served) > 0) out.push(`${where}: the endpoint exists from API ${fact.since} only`);
+  if (!r.served) return [`${where}: no version served it (the server answered it as unknown)`];
+  if (compareVersions(fact.since, server) > 0) out.push(`${where}: the endpoint exists from API ${fact.since} only (this server is ${server})`);
+  else if (compareVersions(fact.minRequest ?? '1.0', r.served) > 0) out.push(`${where}: the endpoint answers requests from v${fact.minRequest} only`);
   if (fact.jsonLines) {
     if (!Array.isArray(r.body)) return [...out, `${where}: a json-lines body was expected`];
     r.body.forEach((line, i) => {

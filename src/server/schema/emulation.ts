@@ -4,8 +4,8 @@
  *
  * How the real server picks (apiserver/service_repo/service_repo.py): a path without a version, or
  * with one above the server's highest (check_max_version is off by default), is served at the
- * highest; an endpoint with no version at or below the served one answers 404 "Unable to find
- * endpoint for name X and version Y". Fields its request models lack are dropped (see wire-table.ts).
+ * highest; an endpoint the release lacks, or registered only from a higher version than the served
+ * one, answers 404 "Unable to find endpoint for name X and version Y". Fields its request models lack are dropped (see wire-table.ts).
  */
 import { compareVersions, parseVersion } from '../versions.js';
 import type { WireTable } from './types.js';
@@ -25,10 +25,14 @@ export class ApiVersionPolicy {
     return compareVersions(requested, this.max) > 0 ? this.max : requested;
   }
 
-  /** false: the server of this version has no such endpoint at that version (404) */
+  /**
+   * false: this release has no such endpoint, or not for a request of that version (404). A release
+   * that has an endpoint answers it from its registration's min_version, mostly 1.0 (see wire-table.ts).
+   */
   hasEndpoint(name: string, served: string): boolean {
     const fact = this.table[name];
-    return !fact || compareVersions(fact.since, served) <= 0;
+    if (!fact) return true;
+    return compareVersions(fact.since, this.max) <= 0 && compareVersions(fact.minRequest ?? '1.0', served) <= 0;
   }
 
   /**

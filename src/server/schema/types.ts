@@ -24,8 +24,16 @@ export interface FieldFact {
 }
 
 export interface EndpointFact {
-  /** first API version in which the endpoint answers at all */
+  /**
+   * the first API version whose server release has the endpoint (a release without it answers 404
+   * "Unable to find endpoint" whatever version is asked)
+   */
   since: string;
+  /**
+   * the lowest version a request may ask for on a release that has it (the `min_version` of its
+   * registration in apiserver/services/*.py; "1.0" when absent, as for most endpoints)
+   */
+  minRequest?: string;
   /** clearml-server files (paths in github.com/clearml/clearml-server) each fact was read from */
   sources: readonly string[];
   fields: Readonly<Record<string, FieldFact>>;

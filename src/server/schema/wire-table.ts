@@ -6,6 +6,10 @@
  * 1.12 = 2.26, 1.17 = 2.31, 2.3 = 2.34; the top of apiserver/service_repo/service_repo.py holds
  * each release's highest version).
  *
+ * Which endpoints answer: a release has an endpoint from the first version its schema file lists
+ * (`since`); it then answers requests of any version from its registration's `min_version`
+ * (`minRequest`, "1.0" for most: apiserver/services/*.py), not only from `since`.
+ *
  * What the server does with a field it does not know: the endpoints below read their body through
  * jsonmodels request classes (apiserver/apimodels/*.py) or as a plain dict; neither checks for
  * extra keys (only workers.status_report validates against the JSON schema), so an unknown field is
@@ -307,9 +311,11 @@ const events: Record<string, EndpointFact> = {
     fields: { tasks: { type: 'string[]' }, event_type: { type: 'string', values: EVENT_TYPES }, model_events: { type: 'boolean', since: '2.22' } },
     unknownFields: 'ignored',
   },
-  // the multi-task form (metrics: [{task, metric}]) answers from 2.7; 2.14 adds variants per metric
+  // the multi-task form (metrics: [{task, metric}]) answers requests from 2.7 (below, the legacy
+  // single-task form of apiserver/services/events.py); 2.14 adds variants per metric
   'events.debug_images': {
     since: '2.7',
+    minRequest: '2.7',
     sources: [EVENTS_CONF, EVENTS_PY],
     fields: {
       metrics: { type: 'object[]' },
@@ -409,6 +415,7 @@ const other: Record<string, EndpointFact> = {
   },
   'queues.get_all': {
     since: '2.4',
+    minRequest: '2.4',
     sources: ['apiserver/schema/services/queues.conf', 'apiserver/database/model/queue.py', GET_MIXIN],
     fields: { ...LIST_KEYS },
     openFilters: {},
@@ -416,6 +423,7 @@ const other: Record<string, EndpointFact> = {
   },
   'queues.create': {
     since: '2.4',
+    minRequest: '2.4',
     sources: ['apiserver/schema/services/queues.conf', 'apiserver/apimodels/queues.py'],
     fields: { name: { type: 'string' }, tags: { type: 'string[]' }, system_tags: { type: 'string[]' } },
     unknownFields: 'ignored',
