@@ -161,3 +161,29 @@ test('before API 2.17 nothing is hidden: get_all lists hidden tasks without sear
     await Promise.all([old.close(), cur.close()]);
   }
 });
+
+test('the server deletes files by itself only from the release that has delete_external_artifacts', async () => {
+  const [before, from] = await Promise.all([World.start({ apiVersion: '2.24' }), World.start({ apiVersion: '2.25' })]);
+  try {
+    for (const w of [before, from]) {
+      const t = await w.task({ archived: false, models: [{}] });
+      await w.finalize();
+      // sent raw: our client would add delete_external_artifacts: false
+      const res = await rawCall(`${w.server.apiUrl}/v2.23/models.delete_many`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await w.client.getToken()}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ids: [t.models[0].id], force: true }),
+      });
+      expect(res.status).toBe(200);
+      await w.server.asyncDelete.drain();
+      const queued = w.server.asyncDelete.history().map((q) => q.url);
+      expect({ api: w.server.apiVersion, queued, fileLeft: await w.exists(t.models[0].uri) }).toEqual(
+        w === before
+          ? { api: '2.24', queued: [], fileLeft: true }
+          : { api: '2.25', queued: [t.models[0].uri], fileLeft: false },
+      );
+    }
+  } finally {
+    await Promise.all([before.close(), from.close()]);
+  }
+});
