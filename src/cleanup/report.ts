@@ -2,6 +2,7 @@
 import type { FileOutcome } from './ports.js';
 import type { SkippedTask } from './select.js';
 import type { KeptModel, PlannedTask } from './plan.js';
+import type { LineageSummary } from './lineage-pass.js';
 
 export interface BackendTotals {
   deleted: number;
@@ -45,6 +46,8 @@ export interface PassReport {
   };
   journal: { dir?: string; replayedEntries: number; pendingEntries: number; unreadable: string[] };
   apiCalls: { total: number; failed: number; byEndpoint: Record<string, number>; perTask: number };
+  /** dataset lineage: versions seen, kept for a version that stays, broken graphs, links kept */
+  datasets?: LineageSummary;
   /** the pass ended early (e.g. listing the tasks failed) */
   error?: string;
   /** lists above are capped at this many items (counts are complete) */
@@ -152,6 +155,14 @@ export function summarize(r: PassReport): string[] {
           `${t.refused} refused by the allow-list`
         : `  files on ${name}: ${t.deleted} deleted (${formatBytes(t.bytes)}), ${t.missing} already gone, ` +
           `${t.failed} failed, ${t.refused} refused by the allow-list`),
+    );
+  }
+  const ds = r.datasets;
+  if (ds && (ds.keptForLineage || ds.brokenGraphs || ds.linksKept)) {
+    lines.push(
+      `  dataset versions: ${ds.keptForLineage} kept because a version that stays needs them` +
+        (ds.brokenGraphs ? `, ${ds.brokenGraphs} with a graph that cannot be read (kept)` : '') +
+        (ds.linksKept ? `; ${ds.linksKept} files registered by link left in place` : ''),
     );
   }
   if (r.files.keptShared) lines.push(`  files kept because a kept model points to them: ${r.files.keptShared}`);
