@@ -268,32 +268,34 @@ export function decideLineage(graph: LineageGraph, deletable: ReadonlySet<string
     queue.push(id);
   };
 
+  // Direct parents first, so the reason names the nearest kept version; then the rest of each graph.
+  let from = 0;
+  const propagate = () => {
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = from; i < queue.length; i++) {
+        const k = versions.get(queue[i]);
+        if (!k) continue;
+        for (const p of k.parents) keep(p, `parent of kept dataset version ${label(k)}`);
+        if (pass === 1) for (const n of k.needs) keep(n, `in the lineage of kept dataset version ${label(k)}`);
+      }
+    }
+    from = queue.length;
+  };
+  propagate();
+
+  // A broken version stays, and so does every version created before it: any may be its parent.
   let broken = 0;
-  for (const v of versions.values()) {
-    if (v.source) continue;
-    broken++;
-    keep(v.id, `dataset version whose lineage cannot be read: ${v.brokenWhy}; kept, with every older dataset version`);
-  }
-  // Older than a broken version: any of them may be its parent.
   for (const b of versions.values()) {
     if (b.source) continue;
+    broken++;
+    keep(b.id, `dataset version whose lineage cannot be read: ${b.brokenWhy}; kept, with every older dataset version`);
     for (const v of versions.values()) {
       if (v.id === b.id || (b.created !== undefined && v.created !== undefined && v.created >= b.created)) continue;
       keep(v.id, `may be a parent of dataset version ${label(b)}, whose lineage cannot be read`);
     }
   }
-  // Direct parents first, so the reason names the nearest kept version.
-  for (let i = 0; i < queue.length; i++) {
-    const k = versions.get(queue[i]);
-    if (!k) continue;
-    for (const p of k.parents) keep(p, `parent of kept dataset version ${label(k)}`);
-  }
-  for (let i = 0; i < queue.length; i++) {
-    const k = versions.get(queue[i]);
-    if (!k) continue;
-    for (const p of k.parents) keep(p, `parent of kept dataset version ${label(k)}`);
-    for (const n of k.needs) keep(n, `in the lineage of kept dataset version ${label(k)}`);
-  }
+  from = 0;
+  propagate();
 
   // What is left is deleted; a version goes only after every deletable version that needs it.
   const left = [...deletable].filter((id) => versions.has(id) && !kept.has(id));
