@@ -48,9 +48,13 @@ function pass(force: boolean, dryRun = false): Promise<PassReport> {
   return runPass({ api: w.api, storage: w.storage, log: silentLogger }, { deleteThresholdDays: 30, forceDelete: force, stateDir: w.stateDir, pacingMs: 0, dryRun });
 }
 
-/** Every dataset version still on the server has every chunk of its graph, and its state. */
-async function expectKeptComplete(): Promise<void> {
+/**
+ * Every dataset version still on the server has every chunk of its graph, and its state; `halfGone`
+ * are versions this pass was deleting when one of their files could not be (the rest of theirs went).
+ */
+async function expectKeptComplete(halfGone: BuiltDataset[] = []): Promise<void> {
   const alive = new Set(await w.existingTasks([...all.keys()]));
+  for (const v of halfGone) alive.delete(v.id);
   for (const id of alive) {
     const v = all.get(id)!;
     const need = chunksNeeded(v, all);
@@ -206,3 +210,32 @@ test('decideLineage: children before parents, and a parent follows a child that 
   const d3 = decideLineage({ versions: new Map([v('g', []), v('c', [], ['g'])].map((x) => [x.id, x])) }, new Set(['g']));
   expect(d3.kept[0]?.reason).toBe('in the lineage of kept dataset version c 1 c');
 });
+
+test('a child this pass could not delete keeps its parents (children go first, parents wait for them)', async () => {
+  const g = await version({ project: 'lineage-held', name: 'held', version: '1.0.0' });
+  const p = await version({ project: 'lineage-held', name: 'held', version: '1.0.1', parents: [g] });
+  const c = await version({ project: 'lineage-held', name: 'held', version: '1.0.2', parents: [p] });
+  await settle([g, p, c], [g, p, c]);
+  const stuck = c.chunks[0];
+  const base = w.storage;
+  // the storage cannot delete one chunk of the child: the child stays, so must its parents
+  const storage = {
+    ...base,
+    deleteFiles: async (urls: string[]) => {
+      const out = await base.deleteFiles(urls.filter((u) => u !== stuck));
+      if (urls.includes(stuck)) out.push({ url: stuck, backend: 'fileserver', status: 'failed' as const, reason: 'disk on fire' });
+      return out;
+    },
+  };
+  const r = await runPass({ api: w.api, storage, log: silentLogger }, { deleteThresholdDays: 30, forceDelete: true, stateDir: w.stateDir, pacingMs: 0 });
+  expect(r.tasks.failedList.map((f) => f.id)).toContain(c.id);
+  expect(reasonOf(r, p.id)).toBe(`parent of kept dataset version ${label(c)} (this pass could not delete it)`);
+  expect(reasonOf(r, g.id)).toBe(`parent of kept dataset version ${label(p)} (this pass could not delete it)`);
+  for (const v of [g, p, c]) expect(await w.taskExists(v.id)).toBe(true);
+  await expectKeptComplete([c]);
+  expect(await w.existing([...g.files, ...p.files])).toEqual([...g.files, ...p.files]);
+  // next pass, storage healthy: the family goes together
+  const r2 = await pass(true);
+  expect(r2.error).toBeUndefined();
+  await expectGone([g, p, c]);
+}, 30_000);

@@ -78,7 +78,9 @@ export async function datasetOrder(
     holdBack(batch) {
       const go: Candidate[] = [];
       for (const c of batch) {
-        const waiting = (dependants.get(c.id) ?? []).find((d) => notDeleted.has(d));
+        // name a direct child when one is waiting, else any version whose graph holds this one
+        const blocked = (dependants.get(c.id) ?? []).filter((d) => notDeleted.has(d));
+        const waiting = blocked.find((d) => graph.versions.get(d)?.parents.includes(c.id)) ?? blocked[0];
         if (waiting === undefined) {
           go.push(c);
           continue;

@@ -284,11 +284,10 @@ export function decideLineage(graph: LineageGraph, deletable: ReadonlySet<string
   propagate();
 
   // A broken version stays, and so does every version created before it: any may be its parent.
-  let broken = 0;
-  for (const b of versions.values()) {
-    if (b.source) continue;
-    broken++;
-    keep(b.id, `dataset version whose lineage cannot be read: ${b.brokenWhy}; kept, with every older dataset version`);
+  const brokenOnes = [...versions.values()].filter((b) => !b.source);
+  const broken = brokenOnes.length;
+  for (const b of brokenOnes) keep(b.id, `dataset version whose lineage cannot be read: ${b.brokenWhy}; kept, with every older dataset version`);
+  for (const b of brokenOnes) {
     for (const v of versions.values()) {
       if (v.id === b.id || (b.created !== undefined && v.created !== undefined && v.created >= b.created)) continue;
       keep(v.id, `may be a parent of dataset version ${label(b)}, whose lineage cannot be read`);
