@@ -60,7 +60,7 @@ export async function datasetOrder(
   report.datasets = summary;
   decision.kept.forEach((k, i) => {
     const c = byId.get(k.id);
-    addSkipped(report, { ...k, status: c?.status });
+    addSkipped(report, { ...k, status: c?.status, rule: 'dataset_lineage' });
     if (i < LOG_LINES) deps.log.info(`Keeping dataset version ${k.id} (${k.name ?? ''}): ${k.reason}`);
   });
   if (decision.kept.length > LOG_LINES) deps.log.info(`... and ${decision.kept.length - LOG_LINES} more dataset versions kept for their lineage`);
@@ -92,6 +92,7 @@ export async function datasetOrder(
           name: c.name,
           status: c.status,
           reason: `parent of kept dataset version ${d ? label(d) : waiting} (this pass could not delete it)`,
+          rule: 'dataset_lineage',
         });
       }
       return go;
