@@ -4,7 +4,7 @@
  * force_delete. After each pass every dataset version that stays still has every chunk it needs, and
  * everything eligible is gone with its files.
  */
-import { runPass, silentLogger, summarize, type PassReport } from '../src/cleanup/index.js';
+import { runPass, silentLogger, summarize, sweepOrphans, type PassReport } from '../src/cleanup/index.js';
 import { decideLineage, type DatasetVersion } from '../src/cleanup/lineage.js';
 import { chunksNeeded, createDatasetVersion, type BuiltDataset, type DatasetSink, type DatasetVersionSpec } from '../src/seed/datasets.js';
 import { BUCKET, World } from './support/cleanup-world.js';
@@ -238,4 +238,37 @@ test('a child this pass could not delete keeps its parents (children go first, p
   const r2 = await pass(true);
   expect(r2.error).toBeUndefined();
   await expectGone([g, p, c]);
+}, 30_000);
+
+test('the orphan sweep leaves files a dataset version registered by link (no artifact names them)', async () => {
+  const linked = w.uploadFile('shared/raw/linked-by-dataset.csv', 'rows');
+  const orphan = w.uploadFile('gone/t.' + 'c'.repeat(32) + '/artifacts/a/lost.bin', 'lost');
+  const v = await version({ project: 'lineage-orphans', name: 'links', version: '1.0.0', links: [linked] });
+  await settle([], [v]);
+  const sweep = () =>
+    sweepOrphans(
+      {
+        api: w.api,
+        storage: {
+          list: (root, o) => w.realStorage.list(root, o),
+          deleteFiles: (u) => w.realStorage.deleteFiles(u),
+          readText: (u, n) => w.realStorage.readText(u, n),
+        },
+        log: silentLogger,
+      },
+      { roots: [w.server.filesUrl], minAgeDays: 0, delete: true, stateDir: w.stateDir, now: () => new Date(Date.now() + 60_000) },
+    );
+  const r = await sweep();
+  expect(r.error).toBeUndefined();
+  expect(await w.exists(orphan)).toBe(false);
+  expect(await w.exists(linked)).toBe(true);
+  expect(await w.existing(v.files)).toEqual(v.files);
+  // a version whose state (and so its links) cannot be read: the sweep deletes nothing
+  const stray = w.uploadFile('gone/t.' + 'd'.repeat(32) + '/artifacts/a/lost.bin', 'lost');
+  await version({ project: 'lineage-orphans', name: 'nostate', version: '1.0.0', links: [linked], broken: 'missing' });
+  await w.finalize();
+  const r2 = await sweep();
+  expect(r2.error).toMatch(/link entries of 1 dataset versions could not be read/);
+  expect(await w.exists(stray)).toBe(true);
+  expect(await w.exists(linked)).toBe(true);
 }, 30_000);

@@ -342,3 +342,63 @@ export function orderCandidates(deletable: Candidate[], decision: LineageDecisio
   const layers = decision.layers.map((ids) => ids.map((id) => byId.get(id)!).filter(Boolean));
   return { plain, layers };
 }
+
+/** Files registered by link in dataset versions, for the orphan sweep: no task artifact names them. */
+export interface DatasetLinks {
+  has(url: string): boolean;
+  /** versions whose links may exist but whose state could not be read */
+  unreadable: string[];
+  count: number;
+}
+
+function linkKey(url: string): string {
+  try {
+    return decodeURIComponent(url).replace(/\/+$/, '');
+  } catch {
+    return url.replace(/\/+$/, '');
+  }
+}
+
+/**
+ * Every link entry of every dataset version (read from `state`; only versions whose runtime does not
+ * say `ds_link_count: 0` are read). A link ending in `/` covers everything below it.
+ */
+export async function datasetLinkUrls(deps: LineageDeps): Promise<DatasetLinks> {
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  const unreadable: string[] = [];
+  const rows: DatasetRow[] = [];
+  await forEachPage<DatasetRow>(
+    deps.api,
+    'tasks.get_all',
+    { system_tags: [DATASET_TAG], search_hidden: true, order_by: ['id'], only_fields: ['id', 'system_tags', 'runtime', 'execution.artifacts'] },
+    'tasks',
+    (page) => {
+      for (const r of page) if ((r.system_tags ?? []).includes(DATASET_TAG) && Number(r.runtime?.ds_link_count ?? 1) !== 0) rows.push(r);
+    },
+  );
+  await Promise.all(
+    rows.map(async (r) => {
+      const url = stateUrl(r);
+      if (!url || !deps.readText) return void unreadable.push(r.id);
+      try {
+        const doc = JSON.parse(await deps.limit(() => deps.readText!(url, MAX_STATE_BYTES))) as { dataset_link_entries?: Array<{ link?: unknown }> };
+        for (const l of Array.isArray(doc.dataset_link_entries) ? doc.dataset_link_entries : []) {
+          if (typeof l?.link !== 'string' || !l.link) continue;
+          if (l.link.endsWith('/')) prefixes.push(`${linkKey(l.link)}/`);
+          else exact.add(linkKey(l.link));
+        }
+      } catch {
+        unreadable.push(r.id);
+      }
+    }),
+  );
+  return {
+    has: (u) => {
+      const k = linkKey(u);
+      return exact.has(k) || prefixes.some((p) => k.startsWith(p));
+    },
+    unreadable,
+    count: exact.size + prefixes.length,
+  };
+}
