@@ -16,6 +16,7 @@ import { runPlanCommand } from '../src/commands/plan.js';
 import { runReportCommand } from '../src/commands/report.js';
 import { runRunCommand, type RunArgs } from '../src/commands/run.js';
 import { createLogger } from '../src/log/index.js';
+import { createDatasetVersion } from '../src/seed/datasets.js';
 import { checkRequest } from '../src/server/schema/check.js';
 import { WIRE_TABLE } from '../src/server/schema/wire-table.js';
 import { applyEnv, clearmlEnvFor, runOnceArgs } from './support/in-process-cli.js';
@@ -65,6 +66,16 @@ async function step(world: World, what: string, run: () => Promise<number>, env:
   return sent.map((r) => r.endpoint);
 }
 
+/** A dataset family (parent kept by its child), archived and old: the lineage step reads it. */
+async function datasets(world: World): Promise<void> {
+  const sink = { api: world.api, filesUrl: world.server.filesUrl, upload: async (p: string, body: Buffer) => void world.uploadFile(p, body) };
+  const parent = await createDatasetVersion(sink, { project: 'wire', name: 'imgs', version: '1.0.0', chunks: 1 });
+  const child = await createDatasetVersion(sink, { project: 'wire', name: 'imgs', version: '1.1.0', chunks: 1, parents: [parent] });
+  await world.finalize();
+  await world.call('tasks.archive_many', { ids: [parent.id] });
+  await world.backdate([parent.id, child.id], 60);
+}
+
 const common = { deleteThresholdDays: 30, forceDelete: false, concurrency: 4, batchSize: 500, pacingMs: 0, logFormat: 'text' as const };
 
 test('every request of every mode is one the server accepts, with no deleting default left unset', async () => {
@@ -79,6 +90,7 @@ test('every request of every mode is one the server accepts, with no deleting de
   await w.task({ status: 'completed', artifacts: 1, debugImages: 3 });
   await w.task({ ageDays: 2, artifacts: 1 });
   await w.finalize();
+  await datasets(w);
   await w.call('queues.create', { name: 'services' });
   const files = path.join(w.server.dataDir, 'files');
   const once: RunArgs = { ...runOnceArgs(w.stateDir), pacingMs: 0 };
@@ -91,7 +103,7 @@ test('every request of every mode is one the server accepts, with no deleting de
     runOrphansCommand({ ...common, json: true, delete: false, minAgeDays: 0, fileserverDir: files, stateDir: w.stateDir }, quietIo().io),
   );
   const pass = await step(w, 'pass', () => runRunCommand(once, quietIo().io));
-  expect(pass).toEqual(expect.arrayContaining(['tasks.delete_many', 'models.delete_many', 'events.debug_images', 'events.plots']));
+  expect(pass).toEqual(expect.arrayContaining(['tasks.delete_many', 'models.delete_many', 'events.debug_images', 'events.plots', 'tasks.get_configurations']));
   const forced = await step(w, 'forced pass', () => runRunCommand({ ...once, forceDelete: true }, quietIo().io));
   expect(forced).toContain('tasks.delete_many');
   // retention rules (project stage): every archived task listed, projects read
@@ -124,6 +136,7 @@ test('every request of every mode is one the server accepts, with no deleting de
   // an old server (API 2.13): no events.plots, no delete_external_artifacts (that server has none)
   await old.task({ artifacts: 1, debugImages: 110, plotImages: 2, models: [{}] });
   await old.finalize();
+  await datasets(old);
   const oldFiles = path.join(old.server.dataDir, 'files');
   await step(old, 'old-server plan', () => runPlanCommand({ ...common, json: true, stateDir: old.stateDir }, quietIo().io));
   await step(old, 'old-server report', () =>

@@ -137,6 +137,12 @@ const tasks: Record<string, EndpointFact> = {
     },
     unknownFields: 'ignored',
   },
+  'tasks.get_configurations': {
+    since: '2.9',
+    sources: [TASKS_CONF, TASKS_PY],
+    fields: { tasks: { type: 'string[]' }, names: { type: 'string[]' } },
+    unknownFields: 'ignored',
+  },
   'tasks.get_hyper_params': { since: '2.9', sources: [TASKS_CONF, TASKS_PY], fields: { tasks: { type: 'string[]' } }, unknownFields: 'ignored' },
   'tasks.add_or_update_artifacts': {
     since: '2.10',
