@@ -62,6 +62,7 @@ beforeAll(async () => {
     // headless comes from --headless=new below (Playwright's own flag would pick the old mode)
     headless: false,
     viewport: { width: 1400, height: 900 },
+    colorScheme: 'light',
     args: [
       '--headless=new',
       '--no-sandbox',
@@ -191,10 +192,8 @@ async function runAsAgent(taskId: string): Promise<{ output: () => string; done:
  * router follows history changes announced with a popstate event, as on the browser's Back button.
  */
 async function navigate(route: string): Promise<void> {
-  await page.evaluate((r) => {
-    history.pushState(null, '', r);
-    dispatchEvent(new PopStateEvent('popstate', { state: null }));
-  }, route);
+  // a string, evaluated in the page (this file is type-checked without the DOM library)
+  await page.evaluate(`history.pushState(null, '', ${JSON.stringify(route)}); dispatchEvent(new PopStateEvent('popstate', { state: null }));`);
 }
 
 async function openTask(projectId: string, taskId: string, tab: string): Promise<void> {

@@ -15,6 +15,8 @@ import { ScrollStates } from './query/scroll-states.js';
 import { wrapFilesHandler } from './files-wrapper.js';
 import { createApiHandler } from './http/api-handler.js';
 import { createEventsService } from './services/events.js';
+import { createSingleValueMetrics } from './services/events-single-value.js';
+import { createOrganizationService } from './services/organization.js';
 import { createLoginService } from './services/login.js';
 import { createAuthService, createDebugService, createServerService } from './services/misc.js';
 import { createUsersService } from './services/users.js';
@@ -112,13 +114,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const db = openDatabase(path.join(dataDir, 'server.db'));
   const auth = new Authenticator(creds.accessKey, creds.secretKey, creds.tokenSecret);
   const stores = new Stores(db);
+  const events = new EventsStore(db);
   const now = () => new Date();
   const state: EmbeddedState = {
     db,
     now,
     isoNow: makeIsoNow(now),
     getTask: (id) => stores.tasks.get(id),
-    events: new EventsStore(db),
+    events,
     stores,
     auth,
     scrolls: new ScrollStates(),
@@ -136,7 +139,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     projects: withProjectPages(state, createProjectsService(state)),
     queues: createQueuesService(state),
     workers: createWorkersService(state),
-    events: createEventsService({ ...state, onTaskEvents: (id, summary) => updateTaskFromEvents(state, id, summary) }),
+    events: {
+      ...createEventsService({ ...state, onTaskEvents: (id, summary) => updateTaskFromEvents(state, id, summary) }),
+      ...createSingleValueMetrics(events),
+    },
+    organization: createOrganizationService(state),
   };
 
   const counters = new Counters();
