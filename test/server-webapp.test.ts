@@ -106,6 +106,8 @@ test('projects.get_all_ex stats and tasks.get_by_id_ex joined references, as the
   const active = await api('projects.get_all_ex', { id: [project], include_stats: true, stats_for_state: 'active', check_own_contents: true });
   expect(active.data.projects[0].stats.active).toMatchObject({ total_tasks: 1, status_count: { created: 1, queued: 0 } });
   expect(active.data.projects[0].own_tasks).toBe(1);
+  // a project without company.id would show as a read-only example
+  expect(active.data.projects[0].company).toEqual({ id: expect.any(String), name: 'embedded' });
   const archived = await api('projects.get_all_ex', { id: [project], include_stats: true, stats_for_state: 'archived' });
   expect(archived.data.projects[0].stats.active.total_tasks).toBe(1);
 

@@ -215,7 +215,7 @@ maybe(
       throw e;
     }
   },
-  150_000,
+  240_000,
 );
 
 async function workflow(): Promise<void> {

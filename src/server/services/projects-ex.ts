@@ -100,6 +100,12 @@ export function createProjectsExService(state: EmbeddedState, base: Service): Se
         p.sub_projects = children(p.id);
       }
       if (bool(body.search_hidden) && (p.system_tags ?? []).includes('hidden')) p.hidden = true;
+      // references as sub-documents, as get_many_with_join returns them; the web app marks a
+      // project without company.id as a read-only example
+      if (typeof p.company === 'string' || (p.company === undefined && (!only || only.includes('company')))) {
+        p.company = { id: p.company || req.identity.company, name: 'embedded' };
+      }
+      if (typeof p.user === 'string') p.user = p.user === req.identity.user ? { id: p.user, name: req.identity.name } : { id: p.user };
     }
     if (ids.length === 0 && only && !only.includes('id')) for (const p of result.projects) delete p.id;
     return result;
