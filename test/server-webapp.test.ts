@@ -4,11 +4,13 @@
  * endpoints the web app calls along the admin's path (login, users, preferences, *_ex reads).
  * A stand-in app folder (index.html, one script, env.js) replaces the real build here.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ClearMLClient } from '../src/api/index.js';
 import { startServer, type RunningServer } from '../src/server/index.js';
+import { ensureBuilt } from './support/node-script.js';
 import { clientFor } from './support/task-world.js';
 
 let server: RunningServer;
@@ -131,4 +133,37 @@ test('/files goes to the file server with the session cookie', async () => {
   const res = await fetch(url, { headers: { cookie } });
   expect(res.status).toBe(200);
   expect(await res.text()).toBe('artifact body');
+});
+
+describe('`clearml-cleanup server --webapp` (the built CLI)', () => {
+  beforeAll(() => ensureBuilt('cli.js'), 120_000);
+
+  test('prints the web app URL, serves the app, and stops on SIGTERM; a folder without index.html is one clear error', async () => {
+    const cli = spawn(process.execPath, ['dist/cli.js', 'server', '--port', '0', '--files-port', '0', '--web-port', '0', '--webapp', appDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        cli.stdout!.on('data', (c) => {
+          out += c;
+          if (out.includes('Stop with Ctrl-C.')) resolve();
+        });
+        cli.on('exit', (code) => reject(new Error(`exited early (${code}): ${out}`)));
+      });
+      const url = /web app: +(http:\/\/\S+)/.exec(out)?.[1];
+      expect(url).toBeDefined();
+      // no --data-dir: the generated secret is not printed, so the line says how to get one
+      expect(out).toContain('start with --data-dir to read it');
+      expect(await (await fetch(`${url}/login`)).text()).toContain('stand-in app');
+    } finally {
+      cli.removeAllListeners('exit');
+      if (cli.exitCode === null) process.kill(cli.pid!, 'SIGTERM');
+    }
+    const bad = spawnSync(process.execPath, ['dist/cli.js', 'server', '--port', '0', '--files-port', '0', '--web-port', '0', '--webapp', path.join(appDir, 'nope')], {
+      encoding: 'utf8',
+    });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/is not a built ClearML web app/);
+  }, 30_000);
 });

@@ -71,7 +71,12 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
     const lines = [
       `api server:   ${server.apiUrl}`,
       `files server: ${server.filesUrl}`,
-      ...(server.webUrl ? [`web app:      ${server.webUrl} (log in with the access key as user name and the secret key as password)`] : []),
+      ...(server.webUrl
+        ? [
+            `web app:      ${server.webUrl} (log in with the access key as user name and the secret key as password` +
+              (server.credentialsFile || argv['secret-key'] ? ')' : '; with a generated secret, start with --data-dir to read it, or give --access-key/--secret-key)'),
+          ]
+        : []),
       `access key:   ${server.accessKey}`,
       server.credentialsFile
         ? `secret key:   stored in ${server.credentialsFile}`
