@@ -18,6 +18,8 @@ interface ServerArgs {
   'fault-seed': number;
   webapp?: string;
   'web-port': number;
+  'async-delete': boolean;
+  'without-endpoint'?: string[];
 }
 
 export const serverCommand: CommandModule<object, ServerArgs> = {
@@ -36,6 +38,12 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
       .option('fault-seed', { type: 'number', default: 1, describe: 'seed choosing which requests fail' })
       .option('webapp', { type: 'string', describe: 'serve this built ClearML web app (clearml-web build/browser folder) on --web-port' })
       .option('web-port', { type: 'number', default: 8080, describe: 'web app port with --webapp (0 = any free port)' })
+      .option('async-delete', {
+        type: 'boolean',
+        default: true,
+        describe: 'delete the files of deleted tasks and models unless a call sends delete_external_artifacts: false, as a stock clearml-server does (--no-async-delete: never)',
+      })
+      .option('without-endpoint', { type: 'string', array: true, describe: 'answer this endpoint as unknown, like an older server (e.g. events.debug_images)' })
       .check((argv) => {
         if (Boolean(argv['access-key']) !== Boolean(argv['secret-key'])) throw new Error('--access-key and --secret-key go together');
         if (!(argv['fault-rate'] >= 0 && argv['fault-rate'] <= 1)) throw new Error('--fault-rate must be between 0 and 1');
@@ -57,6 +65,8 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
       faultSeed: argv['fault-seed'],
       webappDir: argv.webapp,
       webPort: argv['web-port'],
+      asyncDelete: { enabled: argv['async-delete'] },
+      withoutEndpoints: argv['without-endpoint'],
     };
     let server;
     try {

@@ -34,6 +34,8 @@ import { makeIsoNow } from './state.js';
 import { openDatabase } from './store/db.js';
 import { EventsStore } from './store/events-store.js';
 import { Stores } from './store/stores.js';
+import { AsyncDeleteJob, type AsyncDeleteOptions } from './async-delete/job.js';
+import { UrlDeleteQueue, type QueuedUrl } from './async-delete/queue.js';
 
 export interface StartServerOptions {
   host?: string;
@@ -54,6 +56,26 @@ export interface StartServerOptions {
   webappDir?: string;
   /** web app port; 0 picks a free one (only with webappDir) */
   webPort?: number;
+  /**
+   * The server's own file deletion (services.async_urls_delete): on by default as in the stock
+   * deployment, so a deleting call that leaves `delete_external_artifacts` unset deletes files here
+   * as on a real server. `{ enabled: false }` (CLI `--no-async-delete`) turns it off.
+   */
+  asyncDelete?: AsyncDeleteOptions;
+  /**
+   * Endpoints this server answers as unknown (e.g. ["events.debug_images", "events.plots"]), like a
+   * server too old to have them; a narrow stand-in until full API-version emulation exists.
+   */
+  withoutEndpoints?: string[];
+}
+
+/** What the server queued for its own deletion (test support; also GET /_embedded/async_delete). */
+export interface AsyncDeleteView {
+  enabled: boolean;
+  /** every URL a deleting call scheduled, in order, with what became of it */
+  history(): QueuedUrl[];
+  /** resolves once every URL due now has been tried */
+  drain(): Promise<void>;
 }
 
 export interface RunningServer {
@@ -66,6 +88,7 @@ export interface RunningServer {
   /** where generated keys are kept (absent when keys were given or the data dir is temporary) */
   credentialsFile?: string;
   dataDir: string;
+  asyncDelete: AsyncDeleteView;
   close(): Promise<void>;
 }
 
@@ -105,6 +128,8 @@ function withTaskPages(state: EmbeddedState, base: Service): Service {
 
 /** Starts the embedded ClearML-compatible API server and file server. */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
+  // a wrong folder is a one-line error before anything is opened or bound
+  if (options.webappDir) checkWebappDir(options.webappDir);
   const host = options.host ?? '127.0.0.1';
   const temporary = !options.dataDir;
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'clearml-embedded-'));
@@ -114,14 +139,23 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const db = openDatabase(path.join(dataDir, 'server.db'));
   const auth = new Authenticator(creds.accessKey, creds.secretKey, creds.tokenSecret);
   const stores = new Stores(db);
-  const events = new EventsStore(db);
   const now = () => new Date();
+  const events = new EventsStore(db);
+  const asyncOpts = options.asyncDelete ?? {};
+  let filesUrl = '';
+  const prefixes = () => asyncOpts.fileserverPrefixes ?? (filesUrl ? [filesUrl] : []);
+  const urlQueue = new UrlDeleteQueue(prefixes);
+  const job = new AsyncDeleteJob(urlQueue, () => ({ url: filesUrl, token: () => auth.issue(600) }), prefixes, asyncOpts);
+  urlQueue.onQueued(() => job.wake());
+  const urlDeletes = { enabled: asyncOpts.enabled ?? true, queue: urlQueue, drain: () => job.drain() };
   const state: EmbeddedState = {
     db,
     now,
     isoNow: makeIsoNow(now),
     getTask: (id) => stores.tasks.get(id),
     events,
+    eventsStore: events,
+    urlDeletes,
     stores,
     auth,
     scrolls: new ScrollStates(),
@@ -146,6 +180,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     organization: createOrganizationService(state),
   };
 
+  for (const name of options.withoutEndpoints ?? []) {
+    const [svc, action] = name.split('.');
+    const service = services[svc];
+    if (!service || !action || !Object.prototype.hasOwnProperty.call(service, action)) throw new Error(`unknown endpoint to leave out: ${name}`);
+    services[svc] = Object.fromEntries(Object.entries(service).filter(([a]) => a !== action));
+  }
+
   const counters = new Counters();
   const seed = options.faultSeed ?? 1;
   const latency = new Latency(options.latencyMs ?? 0);
@@ -168,7 +209,6 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     ),
   );
 
-  if (options.webappDir) checkWebappDir(options.webappDir);
   let apiPort: number;
   let filesPort: number;
   let webServer: http.Server | undefined;
@@ -193,6 +233,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     throw err;
   }
 
+  filesUrl = `http://${urlHost(host)}:${filesPort}`;
   let closed = false;
   return {
     apiUrl: `http://${urlHost(host)}:${apiPort}`,
@@ -202,9 +243,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     secretKey: creds.secretKey,
     credentialsFile: creds.file,
     dataDir,
+    asyncDelete: { enabled: urlDeletes.enabled, history: () => [...urlQueue.history], drain: () => job.drain() },
     close: async () => {
       if (closed) return;
       closed = true;
+      await job.stop();
       await Promise.all([closeServer(apiServer), closeServer(filesServer), ...(webServer ? [closeServer(webServer)] : [])]);
       db.close();
       if (temporary) fs.rmSync(dataDir, { recursive: true, force: true });
