@@ -17,6 +17,7 @@ import { resolveOptions, type CleanupOptions } from './options.js';
 import { planBatch, type BatchPlan, type PlanContext } from './plan.js';
 import { addFailed, addFileOutcome, addKeptModel, addPlanned, addSkipped, countRule, formatBytes, newReport, type PassReport } from './report.js';
 import { selectTasks, type Candidate, type Rules } from './select.js';
+import { datasetOrder, type DatasetOrder } from './lineage-pass.js';
 import { compileRetention, retentionActive } from './rules/retention.js';
 import { loadProjectPaths } from './rules/projects.js';
 import type { Protector } from './rules/decide.js';
@@ -183,9 +184,16 @@ async function processBatches(p: Pass): Promise<void> {
   report.selected = selection.deletable.length + selection.skipped.length;
   for (const s of selection.skipped) addSkipped(report, s);
   if (selection.budgets?.length) report.budgets = selection.budgets;
+  let order: DatasetOrder;
+  try {
+    order = await datasetOrder({ api: p.api, log, limit: p.limit, readText: deps.storage.readText?.bind(deps.storage) }, selection.deletable, report);
+  } catch (err) {
+    report.error = `reading dataset lineage failed: ${errorMessage(err)}`;
+    throw err;
+  }
   log.info(
     `Found ${report.selected} archived tasks ${selection.budgets ? 'older than the threshold or over a project budget' : `older than ${opts.deleteThresholdDays} days`}: ` +
-      `${selection.deletable.length} to delete, ${selection.skipped.length} kept`,
+      `${selection.deletable.length - order.keptCount} to delete, ${selection.skipped.length + order.keptCount} kept`,
   );
 
   const planCtx: PlanContext = {
@@ -196,7 +204,8 @@ async function processBatches(p: Pass): Promise<void> {
     eventState: newScanState(),
     eventTasksPerCall: opts.eventTasksPerCall,
   };
-  const batches = chunks(selection.deletable, opts.batchSize);
+  // Plain tasks first, then dataset versions children before parents (see lineage.ts).
+  const batches = [...chunks(order.plain, opts.batchSize), ...order.layers.flatMap((l) => chunks(l, opts.batchSize))];
   selection.deletable = [];
   let planFailures = 0;
   const sleep = deps.sleep ?? abortableSleep;
@@ -211,15 +220,19 @@ async function processBatches(p: Pass): Promise<void> {
     }
     if (i > 0) await sleep(opts.pacingMs, deps.signal);
     await p.lock?.touch();
+    const batch = order.holdBack(batches[i]);
+    for (const c of batches[i]) if (!batch.includes(c)) done++;
+    if (batch.length === 0) continue;
     let plan: BatchPlan;
     try {
-      plan = await planBatch(planCtx, batches[i]);
+      plan = await planBatch(planCtx, batch);
       planFailures = 0;
     } catch (err) {
       // Nothing of this batch was touched: its tasks wait for the next pass. A server that keeps
       // failing ends the pass rather than being hammered batch after batch.
       const why = `planning batch ${i + 1} failed: ${errorMessage(err)}`;
-      for (const c of batches[i]) addFailed(report, { id: c.id, name: c.name, status: c.status, reason: why });
+      for (const c of batch) addFailed(report, { id: c.id, name: c.name, status: c.status, reason: why });
+      order.notDeleted(batch.map((c) => c.id));
       if (++planFailures >= MAX_PLAN_FAILURES) {
         report.error = why;
         throw err;
@@ -227,13 +240,15 @@ async function processBatches(p: Pass): Promise<void> {
       log.warn(`${why}; its ${batches[i].length} tasks wait for the next pass`);
       continue;
     }
-    await handlePlan(p, plan, i, batches);
-    done += batches[i].length;
+    const deleted = await handlePlan(p, plan, i, batches);
+    order.notDeleted(batch.map((c) => c.id).filter((id) => !deleted.has(id)));
+    done += batch.length;
     deps.onProgress?.({ phase: 'tasks', done, total, unit: 'tasks' });
   }
 }
 
-async function handlePlan(p: Pass, plan: BatchPlan, i: number, batches: Candidate[][]): Promise<void> {
+/** Returns the ids of the tasks deleted (planned, in a dry run). */
+async function handlePlan(p: Pass, plan: BatchPlan, i: number, batches: Candidate[][]): Promise<Set<string>> {
   const { report, log, deps } = p;
   for (const s of plan.skipped) addSkipped(report, s);
   for (const f of plan.failed) addFailed(report, f);
@@ -256,16 +271,17 @@ async function handlePlan(p: Pass, plan: BatchPlan, i: number, batches: Candidat
       }
     }
     if (plan.tasks.length) log.info(`Would delete ${plan.tasks.length} tasks (batch ${i + 1}/${batches.length})`);
-    return;
+    return new Set(plan.tasks.map((t) => t.id));
   }
 
-  if (plan.tasks.length === 0 && plan.deferred.length === 0) return;
+  const deleted = new Set<string>();
+  if (plan.tasks.length === 0 && plan.deferred.length === 0) return deleted;
   const entry = entryOf(plan, p.opts.forceDelete, newEntryId(new Date(), i), p.now);
   await p.exec.journal.write(entry);
   log.info(`Deleting ${plan.tasks.length} tasks`, { batch: i + 1, of: batches.length });
   const before = { tasks: report.tasks.deleted, files: report.files.total.deleted, bytes: report.files.total.bytes, failed: report.tasks.failed };
   try {
-    await executeEntry(p.exec, entry, { replay: false, finishDeferred: false });
+    await executeEntry(p.exec, entry, { replay: false, finishDeferred: false, deleted });
     log.info(
       `Batch ${i + 1}/${batches.length}: deleted ${report.tasks.deleted - before.tasks} tasks, ` +
         `${report.files.total.deleted - before.files} files (${formatBytes(report.files.total.bytes - before.bytes)})` +
@@ -276,6 +292,7 @@ async function handlePlan(p: Pass, plan: BatchPlan, i: number, batches: Candidat
     log.error(`Batch ${i + 1} did not finish: ${errorMessage(err)}`);
     for (const t of plan.tasks) addFailed(report, { id: t.id, name: t.name, status: t.status, reason: `batch failed: ${errorMessage(err)}` });
   }
+  return deleted;
 }
 
 /** 3. Models that waited for users later in the pass; then count what is still pending. */
