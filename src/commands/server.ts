@@ -26,6 +26,8 @@ interface ServerArgs {
   'fault-seed': number;
   'api-version'?: string;
   'record-requests': boolean;
+  webapp?: string;
+  'web-port': number;
   'async-delete': boolean;
   'without-endpoint'?: string[];
 }
@@ -53,6 +55,8 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
         default: false,
         describe: 'keep every API request for GET /_embedded/requests (tests of what a client sends)',
       })
+      .option('webapp', { type: 'string', describe: 'serve this built ClearML web app (clearml-web build/browser folder) on --web-port' })
+      .option('web-port', { type: 'number', default: 8080, describe: 'web app port with --webapp (0 = any free port)' })
       .option('async-delete', {
         type: 'boolean',
         default: true,
@@ -63,7 +67,7 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
         if (Boolean(argv['access-key']) !== Boolean(argv['secret-key'])) throw new Error('--access-key and --secret-key go together');
         if (argv['api-version'] !== undefined) checkApiVersionArg(String(argv['api-version']));
         if (!(argv['fault-rate'] >= 0 && argv['fault-rate'] <= 1)) throw new Error('--fault-rate must be between 0 and 1');
-        for (const k of ['port', 'files-port', 'latency-ms'] as const) {
+        for (const k of ['port', 'files-port', 'web-port', 'latency-ms'] as const) {
           if (!Number.isInteger(argv[k]) || argv[k] < 0) throw new Error(`--${k} must be a non-negative integer`);
         }
         return true;
@@ -81,6 +85,8 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
       faultSeed: argv['fault-seed'],
       apiVersion: argv['api-version'],
       recordRequests: argv['record-requests'],
+      webappDir: argv.webapp,
+      webPort: argv['web-port'],
       asyncDelete: { enabled: argv['async-delete'] },
       withoutEndpoints: argv['without-endpoint'],
     };
@@ -97,6 +103,12 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
     const lines = [
       `api server:   ${server.apiUrl} (API ${server.apiVersion})`,
       `files server: ${server.filesUrl}`,
+      ...(server.webUrl
+        ? [
+            `web app:      ${server.webUrl} (log in with the access key as user name and the secret key as password` +
+              (server.credentialsFile || argv['secret-key'] ? ')' : '; with a generated secret, start with --data-dir to read it, or give --access-key/--secret-key)'),
+          ]
+        : []),
       `access key:   ${server.accessKey}`,
       server.credentialsFile
         ? `secret key:   stored in ${server.credentialsFile}`
