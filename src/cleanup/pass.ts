@@ -15,8 +15,9 @@ import { chunks } from './listing.js';
 import { acquireLock, type Lock } from './lock.js';
 import { resolveOptions, type CleanupOptions } from './options.js';
 import { planBatch, type BatchPlan, type PlanContext } from './plan.js';
-import { addFailed, addFileOutcome, addKeptModel, addPlanned, addSkipped, formatBytes, newReport, type PassReport } from './report.js';
-import { selectTasks, type Candidate, type Rules } from './select.js';
+import { collectReferences, ReferenceIndex } from './references.js';
+import { addFailed, addFileOutcome, addKeptFile, addKeptModel, addPlanned, addSkipped, formatBytes, newReport, type PassReport } from './report.js';
+import { selectTasks, type Candidate, type Rules, type Selection } from './select.js';
 
 /** Consecutive batches whose planning failed before the pass gives up. */
 const MAX_PLAN_FAILURES = 3;
@@ -75,6 +76,10 @@ interface Pass {
   exec?: ExecContext & { journal: Journal };
   lock?: Lock;
   now: Date;
+  /** journal entries an earlier pass left, read before the selection */
+  leftover: JournalEntry[];
+  /** what stays this pass (everything outside its deletion), read once after the selection */
+  refs?: ReferenceIndex;
 }
 
 export async function runPass(deps: PassDeps, options: Partial<CleanupOptions>): Promise<PassReport> {
@@ -101,19 +106,28 @@ export async function runPass(deps: PassDeps, options: Partial<CleanupOptions>):
     report,
     limit,
     now,
-    rules: { cutoff, forceDelete: opts.forceDelete, protectedIds: new Set(deps.protectedTaskIds ?? []) },
+    rules: {
+      cutoff,
+      forceDelete: opts.forceDelete,
+      deletePublishedModels: opts.deletePublishedModels,
+      protectedIds: new Set(deps.protectedTaskIds ?? []),
+    },
+    leftover: [],
   };
   if (!opts.dryRun && opts.stateDir) {
     const journal = new Journal(opts.stateDir);
-    p.exec = { api, storage: deps.storage, journal, report, log, limit };
+    p.exec = { api, storage: deps.storage, journal, report, log, limit, rules: p.rules, hints: opts.referenceHints };
     report.journal.dir = journal.dir;
   }
 
   log.info('Starting cleanup', { cutoff: cutoff.toISOString(), dryRun: opts.dryRun, forceDelete: opts.forceDelete });
   try {
     if (p.exec) p.lock = await acquireLock(opts.stateDir!);
+    await readJournal(p);
+    const selection = await select(p);
+    await readReferences(p, selection);
     await replayJournal(p);
-    await processBatches(p);
+    await processBatches(p, selection);
     await settleJournal(p);
   } catch (err) {
     report.error ??= errorMessage(err);
@@ -129,15 +143,73 @@ export async function runPass(deps: PassDeps, options: Partial<CleanupOptions>):
   return report;
 }
 
-/** 0. What an earlier (killed) pass started is finished before anything new is planned. */
-async function replayJournal(p: Pass): Promise<void> {
+/** 0. What an earlier (killed) pass left: read first, finished once the references are known. */
+async function readJournal(p: Pass): Promise<void> {
   if (!p.exec) return;
   const { journal } = p.exec;
   await journal.init();
   const { entries, unreadable } = await journal.list();
   p.report.journal.unreadable = unreadable;
   for (const f of unreadable) p.log.error(`Journal entry ${f} cannot be read; move it away after checking it`);
-  for (const e of entries) {
+  p.leftover = entries;
+}
+
+/** 1. Selection, completely, before anything is deleted. */
+async function select(p: Pass): Promise<Selection> {
+  const { report, log, opts } = p;
+  let selection: Selection;
+  try {
+    selection = await selectTasks(p.api, p.rules);
+  } catch (err) {
+    report.error = `listing archived tasks failed: ${errorMessage(err)}`;
+    throw err;
+  }
+  // tasks of a leftover entry are finished by its replay (and judged again there)
+  const inJournal = new Set(p.leftover.flatMap((e) => e.tasks.map((t) => t.id)));
+  if (inJournal.size) selection.deletable = selection.deletable.filter((c) => !inJournal.has(c.id));
+  report.selected = selection.deletable.length + selection.skipped.length;
+  for (const s of selection.skipped) addSkipped(report, s);
+  log.info(
+    `Found ${report.selected} archived tasks older than ${opts.deleteThresholdDays} days: ` +
+      `${selection.deletable.length} to delete, ${selection.skipped.length} kept`,
+  );
+  return selection;
+}
+
+/**
+ * 2. Everything that stays (all tasks but this pass's and the leftover entries', every model not
+ * owned by one of them): a file of a deleted task any of it points to is kept.
+ */
+async function readReferences(p: Pass, selection: Selection): Promise<void> {
+  const exclude = new Set(selection.deletable.map((c) => c.id));
+  for (const e of p.leftover) for (const t of e.tasks) exclude.add(t.id);
+  if (exclude.size === 0) return;
+  try {
+    p.refs = await collectReferences(p.api, {
+      ...p.opts.referenceHints,
+      exclude,
+      concurrency: p.opts.concurrency,
+      eventTasksPerCall: p.opts.eventTasksPerCall,
+      log: p.log,
+      signal: p.deps.signal,
+    });
+  } catch (err) {
+    p.report.error = `reading what other tasks and models reference failed: ${errorMessage(err)}`;
+    throw err;
+  }
+  if (p.refs.failedTasks.length) {
+    p.log.warn(
+      `The debug and plot images of ${p.refs.failedTasks.length} tasks that stay could not be read (e.g. ${p.refs.failedTasks[0]}); ` +
+        'a file of a deleted task only they point to would not be seen',
+    );
+  }
+  if (p.exec) p.exec.refs = p.refs;
+}
+
+/** 3. The leftover entries, judged again before anything of them is deleted. */
+async function replayJournal(p: Pass): Promise<void> {
+  if (!p.exec) return;
+  for (const e of p.leftover) {
     p.log.info(`Finishing journal entry ${e.id} left by an earlier pass (${e.tasks.length} tasks, ${e.models.length + e.deferred.length} models)`);
     try {
       const left = await executeEntry(p.exec, e, { replay: true, finishDeferred: true });
@@ -148,23 +220,9 @@ async function replayJournal(p: Pass): Promise<void> {
   }
 }
 
-/** 1. Selection, completely, before anything is deleted; 2. then batch after batch. */
-async function processBatches(p: Pass): Promise<void> {
+/** 4. Batch after batch. */
+async function processBatches(p: Pass, selection: Selection): Promise<void> {
   const { report, log, opts, deps } = p;
-  let selection;
-  try {
-    selection = await selectTasks(p.api, p.rules);
-  } catch (err) {
-    report.error = `listing archived tasks failed: ${errorMessage(err)}`;
-    throw err;
-  }
-  report.selected = selection.deletable.length + selection.skipped.length;
-  for (const s of selection.skipped) addSkipped(report, s);
-  log.info(
-    `Found ${report.selected} archived tasks older than ${opts.deleteThresholdDays} days: ` +
-      `${selection.deletable.length} to delete, ${selection.skipped.length} kept`,
-  );
-
   const planCtx: PlanContext = {
     api: p.api,
     rules: p.rules,
@@ -172,6 +230,7 @@ async function processBatches(p: Pass): Promise<void> {
     limit: p.limit,
     eventState: newScanState(),
     eventTasksPerCall: opts.eventTasksPerCall,
+    refs: p.refs ?? new ReferenceIndex(opts.referenceHints ?? {}),
   };
   const batches = chunks(selection.deletable, opts.batchSize);
   selection.deletable = [];
@@ -216,7 +275,7 @@ async function handlePlan(p: Pass, plan: BatchPlan, i: number, batches: Candidat
   for (const f of plan.failed) addFailed(report, f);
   for (const m of plan.keptModels) addKeptModel(report, m);
   report.models.deferred += plan.deferred.length;
-  report.files.keptShared += plan.keptFiles.length;
+  for (const f of plan.keptFiles) addKeptFile(report, f.url, f.reason);
   await deps.onPlan?.(plan);
 
   if (!p.exec) {

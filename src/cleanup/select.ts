@@ -46,6 +46,8 @@ export const SELECT_FIELDS = ['id', 'name', 'status', 'company', 'system_tags', 
 export interface Rules {
   cutoff: Date;
   forceDelete: boolean;
+  /** with forceDelete: published (ready) output models go with their task instead of staying */
+  deletePublishedModels?: boolean;
   /** never deleted, e.g. the service's own task */
   protectedIds?: ReadonlySet<string>;
 }
