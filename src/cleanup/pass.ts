@@ -84,6 +84,7 @@ interface Pass {
 
 export async function runPass(deps: PassDeps, options: Partial<CleanupOptions>): Promise<PassReport> {
   const opts = resolveOptions(options);
+  opts.referenceHints ??= deps.storage.referenceHints;
   const now = opts.now?.() ?? new Date();
   const started = Date.now();
   const api = new CountingApi(deps.api);

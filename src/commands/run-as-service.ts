@@ -45,6 +45,7 @@ export interface ServiceArgs extends ServiceFlags, OrphanSweepFlags {
   deleteThresholdDays: number;
   cleanupPeriodInDays: number;
   forceDelete: boolean;
+  deletePublishedModels?: boolean;
   runAsService: boolean;
   dryRun?: boolean;
   once?: boolean;
@@ -82,6 +83,7 @@ function paramsOf(a: ServiceArgs): ServiceParams {
     deleteThresholdDays: a.deleteThresholdDays,
     cleanupPeriodInDays: a.cleanupPeriodInDays,
     forceDelete: a.forceDelete,
+    deletePublishedModels: a.deletePublishedModels ?? false,
     runAsService: a.runAsService,
     dryRun: a.dryRun ?? false,
     concurrency: a.concurrency ?? 4,

@@ -123,6 +123,7 @@ export async function runTaskService(d: TaskServiceDeps): Promise<number> {
       delete_threshold_days: p0.deleteThresholdDays,
       cleanup_period_in_days: p0.cleanupPeriodInDays,
       force_delete: p0.forceDelete,
+      delete_published_models: p0.deletePublishedModels,
       run_as_service: p0.runAsService,
       dry_run: p0.dryRun,
     });
@@ -143,6 +144,7 @@ export async function runTaskService(d: TaskServiceDeps): Promise<number> {
         {
           deleteThresholdDays: p.deleteThresholdDays,
           forceDelete: p.forceDelete,
+          deletePublishedModels: p.deletePublishedModels,
           dryRun: p.dryRun,
           concurrency: p.concurrency,
           batchSize: p.batchSize,
