@@ -19,6 +19,7 @@ import { createAuthService, createDebugService, createServerService, createUsers
 import { createModelsService } from './services/models.js';
 import { createProjectsService } from './services/projects.js';
 import { createQueuesService, ensureDefaultQueue } from './services/queues.js';
+import { createReportsService } from './services/reports.js';
 import { updateTaskFromEvents } from './services/task-metrics.js';
 import { createTasksService } from './services/tasks.js';
 import { createWorkersService } from './services/workers.js';
@@ -113,6 +114,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     models: createModelsService(state),
     projects: createProjectsService(state),
     queues: createQueuesService(state),
+    reports: createReportsService(state),
     workers: createWorkersService(state),
     events: createEventsService({ ...state, onTaskEvents: (id, summary) => updateTaskFromEvents(state, id, summary) }),
   };
