@@ -254,6 +254,8 @@ async function sweepAfterPass(d: TaskServiceDeps, log: Log, p: ServiceParams, it
         stateDir: p.stateDir || d.defaultStateDir,
         fileServerDir: p.orphanFileserverDir || undefined,
         concurrency: p.concurrency,
+        s3Hosts: storage.referenceHints?.s3Hosts,
+        fileServerPaths: storage.referenceHints?.fileServerPaths,
       },
     );
     for (const line of orphanSummary(r)) log.info(line);
