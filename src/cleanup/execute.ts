@@ -141,7 +141,7 @@ async function resolveDeferred(
     if (d.uri) {
       if (!d.owner || !isOwnedBy(d.uri, d.owner, held.hints)) why = `outside the folder of task ${d.owner ?? '?'}: not ours to delete`;
       else if (held.ownerOf(d.uri) !== undefined) why = 'another model points to it';
-      else if (ctx.refs?.ownerOf(d.uri) !== undefined) why = `still used by ${ctx.refs.describe(ctx.refs.ownerOf(d.uri)!)}`;
+      else if (ctx.refs?.ownerOf(d.uri, freeIds) !== undefined) why = `still used by ${ctx.refs.describe(ctx.refs.ownerOf(d.uri, freeIds)!)}`;
       if (why) addKeptFile(ctx.report, d.uri, why);
     }
     ready.push({ id: d.id, owner: d.owner, file: d.uri && !why ? d.uri : undefined });

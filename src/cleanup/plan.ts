@@ -266,9 +266,9 @@ export async function planBatch(ctx: PlanContext, batch: Candidate[]): Promise<B
   // 6. Every model that stays holds its file; so does any other model pointing into the folders
   // of the tasks going (however its URL is spelled, and whether or not it was there when the
   // reference index was read).
-  for (const m of models.values()) if (m.uri && !deleteModels.has(m.id)) ctx.refs.add(m.uri, NO_OWNER);
+  for (const m of models.values()) if (m.uri && !deleteModels.has(m.id)) ctx.refs.add(m.uri, NO_OWNER, false, m.id);
   const pointing = deleting.length ? await limit(() => modelsPointingInto(api, deleting.map((d) => d.id))) : [];
-  for (const m of pointing) if (m.uri && !deleteModels.has(m.id)) ctx.refs.add(m.uri, NO_OWNER);
+  for (const m of pointing) if (m.uri && !deleteModels.has(m.id)) ctx.refs.add(m.uri, NO_OWNER, false, m.id);
   const keepReason = (url: string, owner: string): string | undefined => {
     if (!isOwnedBy(url, owner, ctx.refs.hints)) return `outside the folder of task ${owner} (registered by URL): not ours to delete`;
     const holder = ctx.refs.ownerOf(url);

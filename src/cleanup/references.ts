@@ -151,6 +151,8 @@ export const NO_OWNER = -1;
 
 export class ReferenceIndex {
   private readonly owners = new Map<string, number>();
+  /** key -> model id, when one model is the key's only holder (so that model's own deletion can look past it) */
+  private readonly soleModel = new Map<string, string>();
   readonly tasks: TaskTable;
   /** tasks whose debug or plot events could not be read: their files must not be judged */
   failedTasks: string[] = [];
@@ -169,12 +171,15 @@ export class ReferenceIndex {
    * found in free text (a hyperparameter, markdown), where a folder such as an output_uri must not
    * hold everything below it; only the very file is held.
    */
-  add(url: string, owner: number, exact = false): boolean {
+  add(url: string, owner: number, exact = false, model?: string): boolean {
     const variants = keyVariants(url, this.hints);
     if (!variants || variants[0].segments.length === 0) return false;
     for (const parts of variants) {
       const k = (exact ? '=' : '') + hashKey(parts.head, parts.segments, parts.segments.length);
-      if (!this.owners.has(k)) this.owners.set(k, owner);
+      if (!this.owners.has(k)) {
+        this.owners.set(k, owner);
+        if (model) this.soleModel.set(k, model);
+      } else if (this.soleModel.has(k) && this.soleModel.get(k) !== model) this.soleModel.delete(k);
     }
     return true;
   }
@@ -183,15 +188,21 @@ export class ReferenceIndex {
    * The owner of a listed file: the reference to the file itself, or to one of its folders (a model
    * or artifact pointing to a folder holds everything below it). undefined: nothing points to it.
    */
-  ownerOf(url: string): number | undefined {
+  ownerOf(url: string, ignoreModels?: ReadonlySet<string>): number | undefined {
     const variants = keyVariants(url, this.hints);
     if (!variants) return NO_OWNER; // not understood: treat as referenced (never deleted)
+    const held = (k: string): number | undefined => {
+      const o = this.owners.get(k);
+      if (o === undefined || !ignoreModels) return o;
+      const m = this.soleModel.get(k);
+      return m !== undefined && ignoreModels.has(m) ? undefined : o;
+    };
     for (const parts of variants) {
       const n0 = parts.segments.length;
-      const exact = this.owners.get('=' + hashKey(parts.head, parts.segments, n0));
+      const exact = held('=' + hashKey(parts.head, parts.segments, n0));
       if (exact !== undefined) return exact;
       for (let n = n0; n >= 1; n--) {
-        const o = this.owners.get(hashKey(parts.head, parts.segments, n));
+        const o = held(hashKey(parts.head, parts.segments, n));
         if (o !== undefined) return o;
       }
     }
@@ -320,7 +331,7 @@ export function addModelReferences(
     index.models++;
     if (!m.uri) continue;
     const ti = m.task ? (index.tasks.indexOf.get(m.task) ?? NO_OWNER) : NO_OWNER;
-    if (index.add(m.uri, ti) && ti !== NO_OWNER && isListed && !isListed(m.uri)) index.tasks.files[ti]++;
+    if (index.add(m.uri, ti, false, m.id) && ti !== NO_OWNER && isListed && !isListed(m.uri)) index.tasks.files[ti]++;
   }
 }
 

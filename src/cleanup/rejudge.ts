@@ -111,9 +111,11 @@ export async function rejudgeEntry(ctx: RejudgeContext, entry: JournalEntry): Pr
       if (m.uri && !staying.has(m.id)) local.add(m.uri, NO_OWNER);
     }
     const hints = local.hints;
+    // the entry's own models (and those deferred) are going: their references do not hold a file
+    const going = new Set([...models.map((m) => m.id), ...entry.deferred.map((d) => d.id)]);
     const heldBy = (url: string): string | undefined => {
       if (local.ownerOf(url) !== undefined) return 'a model that stays points to it';
-      const o = ctx.refs?.ownerOf(url);
+      const o = ctx.refs?.ownerOf(url, going);
       return o === undefined ? undefined : `still used by ${ctx.refs!.describe(o)}`;
     };
     const keptFiles = new Set<string>();
