@@ -153,7 +153,7 @@ describe('configuration files', () => {
     await expectRefused({ configFile: path.join(home, 'nope.conf') }, /^clearml-cleanup: .*nope\.conf/m, 2);
   });
 
-  test('an unreadable file (chmod 000; as root, the CLI runs as nobody, for whom it is unreadable)', async () => {
+  test('an unreadable file (chmod 000; as root, the CLI runs without the capabilities that bypass file modes)', async () => {
     setEnv(noEnv);
     const p = conf('locked.conf', good());
     chmodSync(p, 0o000);
@@ -161,15 +161,16 @@ describe('configuration files', () => {
       await expectRefused({ configFile: p }, /^clearml-cleanup: .*locked\.conf/m, 2);
       return;
     }
-    chmodSync(home, 0o755); // nobody may enter the folder, not read the file
-    const r = spawnSync(process.execPath, ['dist/cli.js', 'run', '--once', '--run-as-service', 'false', '--config-file', p], {
+    // Root reads any file through CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH: the child stays root (so it
+    // reaches the clone wherever it lives, even in a mode 700 folder) but loses those two
+    // capabilities (setpriv, util-linux), so the file's mode applies to it as to any other user.
+    const r = spawnSync('setpriv', ['--bounding-set=-dac_override,-dac_read_search', process.execPath, 'dist/cli.js', 'run', '--once', '--run-as-service', 'false', '--config-file', p], {
       cwd: path.resolve('.'),
-      uid: 65534,
-      gid: 65534,
       env: { PATH: process.env.PATH ?? '', HOME: home },
       encoding: 'utf8',
       timeout: 30_000,
     });
+    expect(r.error).toBeUndefined();
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^clearml-cleanup: cannot read ClearML configuration file .*locked\.conf: EACCES\. Check its permissions\.$/m);
     expect(r.stderr).not.toMatch(/\n\s+at /);

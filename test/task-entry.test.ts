@@ -146,6 +146,30 @@ describe('the script on its own (stand-in node and npm)', () => {
     expect(run.output()).toContain('Node.js v18.19.0 is too old: version 20 or newer is required');
   });
 
+  test('a Node line past its end of life runs with a warning; a maintained LTS line without one', async () => {
+    // the script's only use of node before the hand-over is `node -p` (major) and `node --version`
+    tool('node', `if [ "$1" = "-p" ]; then echo "$FAKE_MAJOR"; elif [ "$1" = "--version" ]; then echo "v$FAKE_MAJOR.1.0"; else echo "node $*"; fi`);
+    mkdirSync(path.join(copy, 'dist'), { recursive: true });
+    writeFileSync(path.join(copy, 'dist', 'cli.js'), 'x');
+    try {
+      const old = launch('scripts/clearml-task.sh', agentEnv('x', { PATH: `${bin}:/usr/bin:/bin`, FAKE_MAJOR: '20' }), copy);
+      expect(await old.done).toBe(0);
+      expect(old.output()).toContain('warning: Node.js v20.1.0 reached its end of life on 2026-04-30');
+      expect(old.output()).toContain('node dist/cli.js run');
+      const odd = launch('scripts/clearml-task.sh', agentEnv('x', { PATH: `${bin}:/usr/bin:/bin`, FAKE_MAJOR: '23' }), copy);
+      expect(await odd.done).toBe(0);
+      expect(odd.output()).toContain('reached its end of life on 2025-06-01');
+      const lts = launch('scripts/clearml-task.sh', agentEnv('x', { PATH: `${bin}:/usr/bin:/bin`, FAKE_MAJOR: '24' }), copy);
+      expect(await lts.done).toBe(0);
+      // Node 24 is maintained until 2028-04-30
+      if (new Date().toISOString().slice(0, 10) <= '2028-04-30') expect(lts.output()).not.toContain('end of life');
+      else expect(lts.output()).toContain('reached its end of life on 2028-04-30');
+      expect(lts.output()).toContain('node dist/cli.js run');
+    } finally {
+      rmSync(path.join(copy, 'dist'), { recursive: true, force: true });
+    }
+  });
+
   test('no dist/: npm ci (with dev dependencies) and the build run first, then node gets the arguments', async () => {
     tool('node', `if [ "$1" = "-p" ]; then echo 20; elif [ "$1" = "--version" ]; then echo v20.0.0; else echo "node $*"; fi`);
     tool('npm', `echo "npm $*" >> "${path.join(dir, 'npm.log')}"; if [ "$1" = run ]; then mkdir -p dist && echo x > dist/cli.js; fi`);

@@ -220,6 +220,24 @@ describe('clearml-cleanup run --run-as-service true (register + enqueue)', () =>
     expect(log2.text()).toContain('on queue "maintenance"');
   });
 
+  test('--container-image sets the image a docker-mode agent uses; a malformed one is one line, exit 2, nothing registered', async () => {
+    const r = repo('pushed');
+    const log = collectingLog();
+    expect(await runRunCommand(args({ repoDir: r.dir, enqueue: false, containerImage: 'registry.example.com/node:24-bookworm' }), { log, err: () => {} })).toBe(0);
+    const id = /Task id: ([0-9a-f]{32})/.exec(log.text())![1];
+    const { task } = await client.tasks.getById({ task: id });
+    expect(task.container?.image).toBe('registry.example.com/node:24-bookworm');
+    expect(task.container?.arguments).toContain('CLEARML_AGENT_SKIP_PYTHON_ENV_INSTALL=1');
+
+    const before = await projectIds();
+    const errs: string[] = [];
+    const code = await runRunCommand(args({ repoDir: r.dir, containerImage: 'node 24' }), { log: collectingLog(), err: (t) => errs.push(t) });
+    expect(code).toBe(2);
+    expect(errs.join('')).toMatch(/^clearml-cleanup: --container-image: "node 24" is not a docker image name/);
+    expect(await projectIds()).toEqual(before);
+    expect((await client.tasks.getById({ task: id })).task.container?.image).toBe('registry.example.com/node:24-bookworm');
+  });
+
   test('no origin remote: clear error, exit 2', async () => {
     const r = repo('none');
     const errs: string[] = [];

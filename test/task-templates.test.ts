@@ -32,6 +32,8 @@ test('templates/cleanup-service.task.json is the body registration sends (placeh
   expect(have).toEqual(want);
   expect(have.script.entry_point).toBe(ENTRY_POINT);
   expect(have.container.image).toBe(CONTAINER_IMAGE);
+  // a maintained LTS line by default (Node 20 reached its end of life on 2026-04-30)
+  expect(CONTAINER_IMAGE).toBe('node:24');
   expect(have.hyperparams.General.delete_threshold_days).toMatchObject({ value: '30.0', type: 'float' });
 });
 
@@ -41,16 +43,18 @@ test('the entry script: bash syntax, strict mode, node >= 20 check, build when n
   const text = readFileSync(script, 'utf8');
   expect(text).toMatch(/^set -euo pipefail$/m);
   expect(text).toMatch(/-lt 20/);
+  // a line past its end of life runs, with a warning naming the date
+  expect(text).toMatch(/^ {2}20\) node_eol=2026-04-30 ;;$/m);
   expect(text).toMatch(/npm ci/);
   expect(text).toMatch(/^exec node dist\/cli\.js run "\$@"$/m);
   // the re-exec under bash comes before any bash-only syntax (the agent runs it with $SHELL)
   expect(text.indexOf('BASH_VERSION')).toBeLessThan(text.indexOf('set -euo pipefail'));
 });
 
-test('the docker-compose snippet runs a services agent in a Node 20 image, skipping the Python venv', () => {
+test('the docker-compose snippet runs a services agent in a Node 24 LTS image, skipping the Python venv', () => {
   const text = readFileSync(path.join(root, 'templates', 'docker-compose.services-agent.yml'), 'utf8');
   expect(text).not.toMatch(/\t/);
-  expect(text).toMatch(/^ {4}image: node:20-bookworm$/m);
+  expect(text).toMatch(/^ {4}image: node:24-bookworm$/m);
   expect(text).toMatch(/clearml-agent daemon --queue services --services-mode/);
   expect(text).toMatch(/^ {6}CLEARML_AGENT_SKIP_PYTHON_ENV_INSTALL: "1"$/m);
   // no secret in the file: keys come from the environment

@@ -130,21 +130,25 @@ async function resolveDeferred(
   ]);
   const published = new Set(rows.filter((r) => r.ready).map((r) => r.id));
   const held = new ReferenceIndex(ctx.hints ?? ctx.refs?.hints ?? {}, true);
-  for (const m of pointing) if (m.uri && !freeIds.has(m.id)) held.add(m.uri, NO_OWNER);
   const ready: JournalModel[] = [];
-  for (const d of free) {
-    if (published.has(d.id) && !(ctx.rules.forceDelete && ctx.rules.deletePublishedModels)) {
-      addKeptModel(ctx.report, { id: d.id, owner: d.owner, reason: 'published since it was planned' });
-      continue;
+  try {
+    for (const m of pointing) if (m.uri && !freeIds.has(m.id)) held.add(m.uri, NO_OWNER);
+    for (const d of free) {
+      if (published.has(d.id) && !(ctx.rules.forceDelete && ctx.rules.deletePublishedModels)) {
+        addKeptModel(ctx.report, { id: d.id, owner: d.owner, reason: 'published since it was planned' });
+        continue;
+      }
+      let why: string | undefined;
+      if (d.uri) {
+        if (!d.owner || !isOwnedBy(d.uri, d.owner, held.hints)) why = `outside the folder of task ${d.owner ?? '?'}: not ours to delete`;
+        else if (held.ownerOf(d.uri) !== undefined) why = 'another model points to it';
+        else if (ctx.refs?.ownerOf(d.uri, freeIds) !== undefined) why = `still used by ${ctx.refs.describe(ctx.refs.ownerOf(d.uri, freeIds)!)}`;
+        if (why) addKeptFile(ctx.report, d.uri, why);
+      }
+      ready.push({ id: d.id, owner: d.owner, file: d.uri && !why ? d.uri : undefined });
     }
-    let why: string | undefined;
-    if (d.uri) {
-      if (!d.owner || !isOwnedBy(d.uri, d.owner, held.hints)) why = `outside the folder of task ${d.owner ?? '?'}: not ours to delete`;
-      else if (held.ownerOf(d.uri) !== undefined) why = 'another model points to it';
-      else if (ctx.refs?.ownerOf(d.uri, freeIds) !== undefined) why = `still used by ${ctx.refs.describe(ctx.refs.ownerOf(d.uri, freeIds)!)}`;
-      if (why) addKeptFile(ctx.report, d.uri, why);
-    }
-    ready.push({ id: d.id, owner: d.owner, file: d.uri && !why ? d.uri : undefined });
+  } finally {
+    held.close();
   }
   return { ready, waiting };
 }

@@ -1,3 +1,5 @@
+import type { RetentionRules } from './rules/retention.js';
+
 /** Everything a pass needs to know besides its ports. */
 import type { KeyHints } from './references.js';
 
@@ -24,6 +26,8 @@ export interface CleanupOptions {
   eventTasksPerCall: number;
   /** items kept in each list of the report (counts are always complete) */
   listCap: number;
+  /** keep_tags, keep_last_per_project, include/exclude_projects, delete_statuses, the budget (absent = defaults) */
+  retention?: RetentionRules;
   /** for tests */
   now?: () => Date;
 }

@@ -16,8 +16,11 @@ import { acquireLock, type Lock } from './lock.js';
 import { resolveOptions, type CleanupOptions } from './options.js';
 import { planBatch, type BatchPlan, type PlanContext } from './plan.js';
 import { collectReferences, ReferenceIndex } from './references.js';
-import { addFailed, addFileOutcome, addKeptFile, addKeptModel, addPlanned, addSkipped, formatBytes, newReport, type PassReport } from './report.js';
+import { addFailed, addFileOutcome, addKeptFile, addKeptModel, addPlanned, addSkipped, countRule, formatBytes, newReport, type PassReport } from './report.js';
 import { selectTasks, type Candidate, type Rules, type Selection } from './select.js';
+import { compileRetention, retentionActive } from './rules/retention.js';
+import { loadProjectPaths } from './rules/projects.js';
+import type { Protector } from './rules/decide.js';
 
 /** Consecutive batches whose planning failed before the pass gives up. */
 const MAX_PLAN_FAILURES = 3;
@@ -30,6 +33,10 @@ export interface PassDeps {
   signal?: AbortSignal;
   /** never deleted (the service's own task) */
   protectedTaskIds?: string[];
+  /** keeps tasks another rule protects (dataset lineage), with the reason */
+  protect?: Protector;
+  /** bytes of a task's files from a storage listing (report); default: its artifacts' content_size */
+  taskBytes?: (taskId: string) => number | undefined;
   /** each batch's plan, as soon as it is made (plan --json streams these) */
   onPlan?: (plan: BatchPlan) => void | Promise<void>;
   /** tasks planned (dry run) or handled so far, after each batch */
@@ -57,7 +64,13 @@ function entryOf(plan: BatchPlan, force: boolean, id: string, now: Date): Journa
     id,
     createdAt: now.toISOString(),
     force,
-    tasks: plan.tasks.map((t) => ({ id: t.id, name: t.name, files: t.files, ...(t.sizes ? { sizes: t.sizes } : {}) })),
+    tasks: plan.tasks.map((t) => ({
+      id: t.id,
+      name: t.name,
+      files: t.files,
+      ...(t.sizes ? { sizes: t.sizes } : {}),
+      ...(t.rule ? { rule: t.rule, reason: t.reason } : {}),
+    })),
     models: plan.models.map((m) => ({ id: m.id, owner: m.owner, file: m.deleteFile ? m.uri : undefined })),
     deferred: plan.deferred.map((d) => ({ id: d.id, owner: d.owner, uri: d.uri, waitingFor: d.waitingFor })),
   };
@@ -112,9 +125,14 @@ export async function runPass(deps: PassDeps, options: Partial<CleanupOptions>):
       forceDelete: opts.forceDelete,
       deletePublishedModels: opts.deletePublishedModels,
       protectedIds: new Set(deps.protectedTaskIds ?? []),
+      thresholdDays: opts.deleteThresholdDays,
+      ...(retentionActive(opts.retention) ? { retention: compileRetention(opts.retention!) } : {}),
+      ...(deps.protect ? { protect: deps.protect } : {}),
+      ...(deps.taskBytes ? { taskBytes: deps.taskBytes } : {}),
     },
     leftover: [],
   };
+  if (p.rules.retention) report.retention = opts.retention;
   if (!opts.dryRun && opts.stateDir) {
     const journal = new Journal(opts.stateDir);
     p.exec = { api, storage: deps.storage, journal, report, log, limit, rules: p.rules, hints: opts.referenceHints };
@@ -134,6 +152,7 @@ export async function runPass(deps: PassDeps, options: Partial<CleanupOptions>):
     report.error ??= errorMessage(err);
     log.error(`Cleanup pass ended early: ${report.error}`);
   } finally {
+    p.refs?.close();
     await p.lock?.release();
   }
   report.finishedAt = new Date().toISOString();
@@ -160,6 +179,12 @@ async function select(p: Pass): Promise<Selection> {
   const { report, log, opts } = p;
   let selection: Selection;
   try {
+    if (p.rules.retention) {
+      const r = p.rules.retention.rules;
+      if (r.deleteStatuses.length && !opts.forceDelete) log.warn('delete_statuses is set but force_delete is off: only Drafts are deleted');
+      const paths = await loadProjectPaths(p.api);
+      p.rules.projectPath = (id) => (id ? paths.get(id) : '');
+    }
     selection = await selectTasks(p.api, p.rules);
   } catch (err) {
     report.error = `listing archived tasks failed: ${errorMessage(err)}`;
@@ -170,8 +195,9 @@ async function select(p: Pass): Promise<Selection> {
   if (inJournal.size) selection.deletable = selection.deletable.filter((c) => !inJournal.has(c.id));
   report.selected = selection.deletable.length + selection.skipped.length;
   for (const s of selection.skipped) addSkipped(report, s);
+  if (selection.budgets?.length) report.budgets = selection.budgets;
   log.info(
-    `Found ${report.selected} archived tasks older than ${opts.deleteThresholdDays} days: ` +
+    `Found ${report.selected} archived tasks ${selection.budgets ? 'older than the threshold or over a project budget' : `older than ${opts.deleteThresholdDays} days`}: ` +
       `${selection.deletable.length} to delete, ${selection.skipped.length} kept`,
   );
   return selection;
@@ -231,7 +257,7 @@ async function processBatches(p: Pass, selection: Selection): Promise<void> {
     limit: p.limit,
     eventState: newScanState(),
     eventTasksPerCall: opts.eventTasksPerCall,
-    refs: p.refs ?? new ReferenceIndex(opts.referenceHints ?? {}),
+    refs: (p.refs ??= new ReferenceIndex(opts.referenceHints ?? {})),
   };
   const batches = chunks(selection.deletable, opts.batchSize);
   selection.deletable = [];
@@ -279,6 +305,7 @@ async function handlePlan(p: Pass, plan: BatchPlan, i: number, batches: Candidat
   for (const f of plan.keptFiles) addKeptFile(report, f.url, f.reason);
   await deps.onPlan?.(plan);
 
+  for (const t of plan.tasks) countRule(report, 'taken', t.rule ?? 'age');
   if (!p.exec) {
     for (const t of plan.tasks) addPlanned(report, t, !deps.onPlan);
     report.models.deleted += plan.models.length;

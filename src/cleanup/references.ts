@@ -14,6 +14,9 @@
  * - S3: the endpoint host is ignored (`s3://minio:9000/b/k`, `s3://127.0.0.1:9000/b/k` and
  *   `s3://b/k` are one key), so aliases of one endpoint never make a bucket look orphaned;
  * - empty path segments (`a//b`, trailing `/`) dropped everywhere.
+ *
+ * The hashes live in a SpillMap: past a fixed number of keys they move to a temporary SQLite file,
+ * so memory stays bounded whatever the server's size. Call close() when done with the index.
  */
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
@@ -22,6 +25,7 @@ import { classifyUrl, type ClassifyHints, type StorageLocation } from '../storag
 import type { Api, Logger, ProgressEvent } from './ports.js';
 import { silentLogger } from './ports.js';
 import { collectEventUrls, newScanState } from './events.js';
+import { SpillMap, type SpillMapOptions } from './spill-map.js';
 
 export interface KeyHints {
   /** S3-compatible hosts from the configuration (see classifyUrl) */
@@ -150,7 +154,7 @@ export class TaskTable {
 export const NO_OWNER = -1;
 
 export class ReferenceIndex {
-  private readonly owners = new Map<string, number>();
+  private readonly owners: SpillMap;
   /** key -> model id, when one model is the key's only holder (so that model's own deletion can look past it) */
   private readonly soleModel = new Map<string, string>();
   readonly tasks: TaskTable;
@@ -158,12 +162,23 @@ export class ReferenceIndex {
   failedTasks: string[] = [];
   models = 0;
 
-  constructor(readonly hints: KeyHints = {}, light = false) {
+  constructor(readonly hints: KeyHints = {}, light = false, spill: SpillMapOptions = {}) {
     this.tasks = new TaskTable(light);
+    this.owners = new SpillMap(spill);
   }
 
   get size(): number {
     return this.owners.size;
+  }
+
+  /** True when the URL hashes moved to disk (more than the in-memory budget). */
+  get spilled(): boolean {
+    return this.owners.spilled;
+  }
+
+  /** Frees the index (and deletes its temporary file, if it spilled). */
+  close(): void {
+    this.owners.close();
   }
 
   /**
@@ -176,8 +191,7 @@ export class ReferenceIndex {
     if (!variants || variants[0].segments.length === 0) return false;
     for (const parts of variants) {
       const k = (exact ? '=' : '') + hashKey(parts.head, parts.segments, parts.segments.length);
-      if (!this.owners.has(k)) {
-        this.owners.set(k, owner);
+      if (this.owners.setIfAbsent(k, owner)) {
         if (model) this.soleModel.set(k, model);
       } else if (this.soleModel.has(k) && this.soleModel.get(k) !== model) this.soleModel.delete(k);
     }
@@ -230,6 +244,8 @@ export interface ReferenceOptions {
   eventTasksPerCall?: number;
   /** keep no per-task rows (the orphan sweep): references only */
   light?: boolean;
+  /** memory budget of the URL hashes (see SpillMap): keys in memory, temporary folder */
+  spill?: SpillMapOptions;
   /** content_size of artifacts outside these roots counts towards the task's bytes (listed roots count their own sizes) */
   isListed?: (url: string) => boolean;
   log?: Logger;
@@ -336,14 +352,22 @@ export function addModelReferences(
 }
 
 export async function collectReferences(api: Api, opts: ReferenceOptions = {}): Promise<ReferenceIndex> {
-  const index = new ReferenceIndex({ s3Hosts: opts.s3Hosts, fileServerPaths: opts.fileServerPaths }, opts.light);
+  const index = new ReferenceIndex({ s3Hosts: opts.s3Hosts, fileServerPaths: opts.fileServerPaths }, opts.light, opts.spill);
   const log = opts.log ?? silentLogger;
+  try {
+    return await fill(api, index, opts, log);
+  } catch (e) {
+    index.close();
+    throw e;
+  }
+}
+
+async function fill(api: Api, index: ReferenceIndex, opts: ReferenceOptions, log: Logger): Promise<ReferenceIndex> {
   const limit = pLimit(Math.max(1, opts.concurrency ?? 4));
   const list =
     <E>(endpoint: string, key: string) =>
     async (q: Record<string, unknown>) =>
       ((await api.call<Record<string, unknown>>(endpoint, q))?.[key] as E[] | undefined) ?? [];
-
   let total = 0;
   let done = 0;
   const started = Date.now();
@@ -372,7 +396,8 @@ export async function collectReferences(api: Api, opts: ReferenceOptions = {}): 
   log.info(
     `References: ${index.tasks.count} tasks, ${index.models} models, ${index.size} distinct storage URLs ` +
       `(${((Date.now() - started) / 1000).toFixed(1)} s)` +
-      (index.failedTasks.length ? `; events of ${index.failedTasks.length} tasks could not be read` : ''),
+      (index.failedTasks.length ? `; events of ${index.failedTasks.length} tasks could not be read` : '') +
+      (index.spilled ? '; the index moved to a temporary file (memory budget)' : ''),
   );
   return index;
 }

@@ -15,7 +15,7 @@ import type { JournalEntry, JournalModel, JournalTask } from './journal.js';
 import { listAllChunked } from './listing.js';
 import { isOwnedBy } from './ownership.js';
 import { NO_OWNER, ReferenceIndex, type KeyHints } from './references.js';
-import { judge, SELECT_FIELDS, type Rules, type TaskRow } from './select.js';
+import { judge, selectFields, type Candidate, type Rules, type TaskRow } from './select.js';
 import { modelsPointingInto } from './shared-files.js';
 import { addKeptFile, addKeptModel, addSkipped, type PassReport } from './report.js';
 
@@ -54,13 +54,14 @@ export async function rejudgeEntry(ctx: RejudgeContext, entry: JournalEntry): Pr
 
   // 1. Tasks, by the selection's own rules.
   if (tasks.length) {
-    const rows = await listAllChunked<TaskRow>(api, 'tasks.get_all', { only_fields: SELECT_FIELDS, search_hidden: true }, 'tasks', 'id', tasks.map((t) => t.id));
+    const rows = await listAllChunked<TaskRow>(api, 'tasks.get_all', { only_fields: selectFields(rules), search_hidden: true }, 'tasks', 'id', tasks.map((t) => t.id));
     const byId = new Map(rows.map((r) => [r.id, r]));
     const dropped = new Set<string>();
     for (const t of tasks) {
       const r = byId.get(t.id);
       if (!r) continue; // already gone: its remaining steps count as done
-      const v = judge(r, rules);
+      const prior = t.rule ? ({ rule: t.rule, reason: t.reason } as Pick<Candidate, 'rule' | 'reason'>) : undefined;
+      const v = judge(r, rules, prior);
       if (v.kind === 'delete') continue;
       dropped.add(t.id);
       log.warn(`Task ${t.id} no longer qualifies (${v.why}); left alone with its files and models`);
@@ -106,28 +107,32 @@ export async function rejudgeEntry(ctx: RejudgeContext, entry: JournalEntry): Pr
   if (tasks.length) {
     const staying = new Set(models.map((m) => m.id));
     const local = new ReferenceIndex(ctx.hints ?? ctx.refs?.hints ?? {}, true);
-    for (const u of keepUris) local.add(u, NO_OWNER);
-    for (const m of await modelsPointingInto(api, tasks.map((t) => t.id))) {
-      if (m.uri && !staying.has(m.id)) local.add(m.uri, NO_OWNER);
-    }
-    const hints = local.hints;
-    // the entry's own models (and those deferred) are going: their references do not hold a file
-    const going = new Set([...models.map((m) => m.id), ...entry.deferred.map((d) => d.id)]);
-    const heldBy = (url: string): string | undefined => {
-      if (local.ownerOf(url) !== undefined) return 'a model that stays points to it';
-      const o = ctx.refs?.ownerOf(url, going);
-      return o === undefined ? undefined : `still used by ${ctx.refs!.describe(o)}`;
-    };
-    const keptFiles = new Set<string>();
-    tasks = tasks.map((t) => {
-      const files = t.files.filter((f) => {
-        const why = !isOwnedBy(f, t.id, hints) ? `outside the folder of task ${t.id}: not ours to delete` : heldBy(f);
-        if (why && !keptFiles.has(f)) (keptFiles.add(f), addKeptFile(report, f, why));
-        return !why;
+    try {
+      for (const u of keepUris) local.add(u, NO_OWNER);
+      for (const m of await modelsPointingInto(api, tasks.map((t) => t.id))) {
+        if (m.uri && !staying.has(m.id)) local.add(m.uri, NO_OWNER);
+      }
+      const hints = local.hints;
+      // the entry's own models (and those deferred) are going: their references do not hold a file
+      const going = new Set([...models.map((m) => m.id), ...entry.deferred.map((d) => d.id)]);
+      const heldBy = (url: string): string | undefined => {
+        if (local.ownerOf(url) !== undefined) return 'a model that stays points to it';
+        const o = ctx.refs?.ownerOf(url, going);
+        return o === undefined ? undefined : `still used by ${ctx.refs!.describe(o)}`;
+      };
+      const keptFiles = new Set<string>();
+      tasks = tasks.map((t) => {
+        const files = t.files.filter((f) => {
+          const why = !isOwnedBy(f, t.id, hints) ? `outside the folder of task ${t.id}: not ours to delete` : heldBy(f);
+          if (why && !keptFiles.has(f)) (keptFiles.add(f), addKeptFile(report, f, why));
+          return !why;
+        });
+        return files.length === t.files.length ? t : { ...t, files };
       });
-      return files.length === t.files.length ? t : { ...t, files };
-    });
-    models = models.map((m) => (m.file && keptFiles.has(m.file) ? { ...m, file: undefined } : m));
+      models = models.map((m) => (m.file && keptFiles.has(m.file) ? { ...m, file: undefined } : m));
+    } finally {
+      local.close();
+    }
   }
   return { ...entry, tasks, models };
 }

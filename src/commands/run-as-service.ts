@@ -11,6 +11,7 @@ import type { Options } from 'yargs';
 import type { ClearMLConfig } from '../config/types.js';
 import type { Log } from '../log/index.js';
 import {
+  CONTAINER_IMAGE,
   DEFAULT_QUEUE,
   enqueueTask,
   findQueue,
@@ -23,6 +24,7 @@ import {
 } from '../task/index.js';
 import type { Engine } from './engine.js';
 import type { OrphanSweepFlags } from './orphans.js';
+import type { RetentionArgs } from './retention-flags.js';
 import { EXIT_OK, EXIT_USAGE } from './exit.js';
 
 export const serviceOptions = {
@@ -30,6 +32,11 @@ export const serviceOptions = {
   enqueue: { type: 'boolean', default: true, describe: 'false: only register the task (a Draft to clone in the web app)' },
   'task-id': { type: 'string', describe: 'run as this existing ClearML task, without an agent (console and status sent by us)' },
   'repo-dir': { type: 'string', describe: 'git clone recorded as the task\'s code (default: this package\'s directory)' },
+  'container-image': {
+    type: 'string',
+    default: CONTAINER_IMAGE,
+    describe: 'docker image a docker-mode agent runs the registered task in (Node.js 20 or newer, Debian-based; editable later in the web app\'s CONTAINER section)',
+  },
 } satisfies Record<string, Options>;
 
 /** The flags of serviceOptions. */
@@ -38,10 +45,11 @@ export interface ServiceFlags {
   enqueue?: boolean;
   taskId?: string;
   repoDir?: string;
+  containerImage?: string;
 }
 
 /** What the service needs of `run`'s arguments (the task's hyperparameters come from them). */
-export interface ServiceArgs extends ServiceFlags, OrphanSweepFlags {
+export interface ServiceArgs extends ServiceFlags, OrphanSweepFlags, RetentionArgs {
   deleteThresholdDays: number;
   cleanupPeriodInDays: number;
   forceDelete: boolean;
@@ -93,6 +101,12 @@ function paramsOf(a: ServiceArgs): ServiceParams {
     sweepOrphans: a.sweepOrphans ?? false,
     orphanMinAgeDays: a.orphanMinAgeDays ?? 7,
     orphanFileserverDir: a.fileserverDir ?? '',
+    keepTags: a.keepTags ?? '',
+    keepLastPerProject: a.keepLastPerProject ?? 0,
+    includeProjects: a.includeProjects ?? '',
+    excludeProjects: a.excludeProjects ?? '',
+    deleteStatuses: a.deleteStatuses ?? '',
+    archivedBudgetGbPerProject: a.archivedBudgetGbPerProject ?? 0,
   };
 }
 
@@ -140,9 +154,10 @@ export async function registerAndEnqueue(engine: Engine, args: ServiceArgs, log:
   if (repo.unpushed) log.warn(`commit ${repo.commit.slice(0, 12)} is on no remote branch: push it, or the agent cannot check it out`);
   const queueName = args.queue ?? DEFAULT_QUEUE;
   const enqueue = args.enqueue !== false;
+  const containerImage = checkedImage(args.containerImage);
   // the queue first: a missing queue leaves nothing behind
   const queueId = enqueue ? await findQueue(client, queueName, config.api.apiServer) : undefined;
-  const reg = await registerTask(client, { repo, params: paramsOf(args), log });
+  const reg = await registerTask(client, { repo, params: paramsOf(args), log, containerImage });
   for (const a of reg.active) {
     if (a.id !== reg.taskId) log.warn(`another Cleanup Service task is already ${a.status === 'queued' ? 'queued' : 'running'}: ${a.id}`);
   }
@@ -156,4 +171,14 @@ export async function registerAndEnqueue(engine: Engine, args: ServiceArgs, log:
   log.info(`Task id: ${reg.taskId}`);
   if (url) log.info(`Web page: ${url}`);
   return EXIT_OK;
+}
+
+/** A docker image reference as docker accepts it: no spaces, not empty (the agent passes it to `docker run`). */
+function checkedImage(image: string | undefined): string {
+  if (image === undefined) return CONTAINER_IMAGE;
+  const v = image.trim();
+  if (!v || /\s/.test(v) || !/^[A-Za-z0-9][A-Za-z0-9._\/:@-]*$/.test(v)) {
+    throw new TaskSetupError(`--container-image: "${image}" is not a docker image name (e.g. ${CONTAINER_IMAGE} or registry.example.com/node:24)`);
+  }
+  return v;
 }

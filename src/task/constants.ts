@@ -13,18 +13,27 @@ export const REGISTERED_BY = 'Registered by clearml-cleanup';
 export const ENTRY_POINT = 'scripts/clearml-task.sh';
 export const BINARY = 'bash';
 
-/** node:20 (Debian bookworm) has bash, apt, git and Node 20: the agent can bootstrap itself in it. */
-export const CONTAINER_IMAGE = 'node:20';
-/** A bash task with a repository never skips the Python venv by itself (agent 3.0.3). */
-export const CONTAINER_ARGUMENTS = '-e CLEARML_AGENT_SKIP_PYTHON_ENV_INSTALL=1';
+/**
+ * The Node.js LTS image (Debian: bash, apt, git, Node and npm, so the agent can bootstrap itself in
+ * it). Node 20 reached its end of life on 2026-04-30; 24 is the maintained LTS line.
+ */
+export const CONTAINER_IMAGE = 'node:24';
+/** The oldest Node.js major the service runs on (the entry script checks it too). */
+export const MIN_NODE_MAJOR = 20;
+/**
+ * A bash task with a repository never skips the Python venv by itself (agent 3.0.3). Agents older
+ * than 1.9.3 pip-install themselves into the image's system Python, which Debian refuses without
+ * PIP_BREAK_SYSTEM_PACKAGES (bookworm and later, so every node:24 variant).
+ */
+export const CONTAINER_ARGUMENTS = '-e CLEARML_AGENT_SKIP_PYTHON_ENV_INSTALL=1 -e PIP_BREAK_SYSTEM_PACKAGES=1';
 /**
  * Runs in the container's shell before the agent starts the task (the agent drops `#` lines and
  * joins the rest with " ; ", so every line must stand alone).
  */
 export const SETUP_SHELL_SCRIPT = [
-  '# clearml-cleanup: node:20 already has node, npm and git; the task needs no Python environment',
+  '# clearml-cleanup: a node image already has node, npm and git; the task needs no Python environment',
   'export CLEARML_AGENT_SKIP_PYTHON_ENV_INSTALL=1',
-  'node --version || echo "clearml-cleanup: node is missing from this image; use node:20 or newer"',
+  'node --version || echo "clearml-cleanup: node is missing from this image; use node:24 (LTS) or node 20 and newer"',
 ].join('\n');
 
 /**

@@ -41,8 +41,8 @@ export function scriptField(repo: Pick<RepoInfo, 'repository' | 'branch' | 'comm
   };
 }
 
-export function containerField(): TaskContainer {
-  return { image: CONTAINER_IMAGE, arguments: CONTAINER_ARGUMENTS, setup_shell_script: SETUP_SHELL_SCRIPT };
+export function containerField(image: string = CONTAINER_IMAGE): TaskContainer {
+  return { image, arguments: CONTAINER_ARGUMENTS, setup_shell_script: SETUP_SHELL_SCRIPT };
 }
 
 /** The abort-callback keys; `_abort_callback_completed` is cleared so an earlier run's "1" does not count. */
@@ -54,10 +54,14 @@ export function abortRuntime(timeoutSec = ABORT_CALLBACK_TIMEOUT_SEC, pollSec = 
   };
 }
 
-export function taskFields(repo: Pick<RepoInfo, 'repository' | 'branch' | 'commit' | 'workingDir'>, params: ServiceParams): TaskFields {
+export function taskFields(
+  repo: Pick<RepoInfo, 'repository' | 'branch' | 'commit' | 'workingDir'>,
+  params: ServiceParams,
+  containerImage: string = CONTAINER_IMAGE,
+): TaskFields {
   return {
     script: scriptField(repo),
-    container: containerField(),
+    container: containerField(containerImage),
     hyperparams: toHyperParamsField(params),
     runtime: abortRuntime(),
   };

@@ -43,6 +43,8 @@ export interface RegisterOptions {
   log: Logger;
   projectName?: string;
   taskName?: string;
+  /** the docker image a docker-mode agent runs the task in (default CONTAINER_IMAGE) */
+  containerImage?: string;
 }
 
 export interface Registration {
@@ -82,7 +84,7 @@ export async function registerTask(client: TaskClient, o: RegisterOptions): Prom
       await client.tasks.create({ name: taskName, type: TASK_TYPE, project: projectId, comment, system_tags: ['development'] })
     ).id;
   }
-  const fields = taskFields(o.repo, o.params);
+  const fields = taskFields(o.repo, o.params, o.containerImage);
   await client.tasks.edit({ task: taskId, force: true, comment, ...fields });
   o.log.info(`${reusable ? 'Updated the unstarted Draft' : 'Created'} task ${taskId} "${taskName}" in project "${o.projectName ?? PROJECT_NAME}"`);
   return { taskId, projectId, reused: Boolean(reusable), active };
