@@ -179,3 +179,33 @@ test('9. an archived Report (hidden) goes with its reports/<id>/ images; the pla
   expect(await w.exists(img)).toBe(false);
   expect(await w.exists(elsewhere)).toBe(true);
 });
+
+test('8b. a file or folder of a deleted task named in a kept task\'s hyperparameters or configuration stays', async () => {
+  const t = await w.task({ artifacts: 3 });
+  const keeper = await w.task({ archived: false });
+  await w.finalize();
+  const [byParam, inFolder, byConfig] = t.files;
+  const folder = byParam.replace(/\/artifacts\/.*$/, '/artifacts/a1/');
+  await w.call('tasks.edit_hyper_params', {
+    task: keeper.id,
+    hyperparams: [
+      { section: 'Args', name: 'weights', value: byParam, type: 'str' },
+      { section: 'Args', name: 'data_dir', value: folder, type: 'str' },
+      // an output_uri names a root: it must not hold everything below it
+      { section: 'Args', name: 'output_uri', value: `${w.server.filesUrl}/proj`, type: 'str' },
+    ],
+  });
+  await w.call('tasks.edit_configuration', {
+    task: keeper.id,
+    configuration: [{ name: 'General', value: `{"test_file": "${byConfig}"}`, type: 'json' }],
+  });
+  const r = await pass();
+  expect(r.error).toBeUndefined();
+  expect(await w.taskExists(t.id)).toBe(false);
+  expect(await w.existing([byParam, inFolder, byConfig])).toEqual([byParam, inFolder, byConfig]);
+  // and the root in output_uri held nothing: another task's files still go
+  const other = await w.task({ artifacts: 1 });
+  await w.finalize();
+  await pass();
+  expect(await w.existing(other.files)).toEqual([]);
+});

@@ -277,12 +277,24 @@ interface ModelDoc {
 export const REF_TASK_FIELDS = ['id', 'name', 'project', 'system_tags', 'execution.artifacts', 'report_assets', 'report', 'hyperparams', 'configuration'];
 const TASK_FIELDS = REF_TASK_FIELDS;
 
-/** URLs a task holds outside its artifacts and events: Report assets and markdown, parameters, configuration. */
+/** A `<name>.<task id>` or `reports/<id>` segment: a URL into what ClearML wrote for one task. */
+const INTO_TASK_FOLDER = /(?:\.[0-9a-f]{32}|\/reports\/[0-9a-f]{32})(?:\/|%2F|$)/i;
+
+/**
+ * URLs a task holds outside its artifacts and events: Report assets and markdown, parameters,
+ * configuration. A URL in free text into a task's folder holds everything below it (a data folder
+ * passed as a parameter); any other one only the very file (an `output_uri` such as
+ * `s3://bucket/clearml` must not hold a whole bucket).
+ */
 export function textReferences(d: RefTaskDoc): { held: string[]; exact: string[] } {
   const held = (d.report_assets ?? []).filter((u): u is string => typeof u === 'string' && u.trim() !== '');
   const exact = new Set<string>();
   const scan = (v: unknown) => {
-    if (typeof v === 'string' && v.includes('://')) for (const u of urlsInText(v)) exact.add(u);
+    if (typeof v !== 'string' || !v.includes('://')) return;
+    for (const u of urlsInText(v)) {
+      if (INTO_TASK_FOLDER.test(u)) held.push(u);
+      else exact.add(u);
+    }
   };
   if (typeof d.report === 'string') scan(d.report);
   for (const section of Object.values(d.hyperparams ?? {})) for (const p of Object.values(section ?? {})) scan(p?.value);
