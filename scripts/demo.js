@@ -6,7 +6,8 @@
  *   3. runs ONE cleanup pass through the real CLI, as a user would:
  *      `clearml-cleanup run --once --run-as-service false --force-delete` with CLEARML_* env;
  *   4. shows what is left and checks it: eligible tasks gone, everything else kept, files of deleted
- *      tasks gone except those a kept model still points to.
+ *      tasks gone except those a kept model still points to; dataset versions that a kept version
+ *      still reads from kept (and the pass says so), the other eligible versions gone.
  * Exit code: 0 when the pass succeeded and every check holds, 1 otherwise.
  */
 import { spawn } from 'node:child_process';
@@ -86,12 +87,18 @@ try {
   const protectedUris = protectedModelUris(seeded);
   say(`  keeps ${protectedUris.size} file(s) of deleted tasks that a kept task or model still uses or shares,`);
   say(`  and never touches ${seeded.summary.foreignArtifacts} artifact URL(s) on a foreign host.`);
+  const datasets = seeded.datasets ?? [];
+  const dsGo = datasets.filter((d) => d.deletable);
+  const dsKeptFor = datasets.filter((d) => d.keptFor);
+  say(`Dataset versions: ${datasets.length} in families; it deletes ${dsGo.length} and keeps ${dsKeptFor.length} archived old` +
+    ` version(s) that a kept version still reads its files from, e.g.:`);
+  for (const d of dsKeptFor.slice(0, 2)) say(`  ${d.name} ${d.version} ${d.id}: parent of kept dataset version ${d.keptFor}`);
 
   heading('3. One cleanup pass through the CLI');
   const argv = ['run', '--once', '--run-as-service', 'false', '--force-delete', '--delete-threshold-days', String(THRESHOLD_DAYS),
     '--state-dir', stateDir, '--pacing-ms', '0'];
   say(`$ clearml-cleanup ${argv.join(' ')}`);
-  const runCode = await runCli(argv, clearmlEnv(server));
+  const { code: runCode, text: runText } = await runCli(argv, clearmlEnv(server));
   say(`(exit code ${runCode})`);
 
   heading('4. What is left');
@@ -120,7 +127,16 @@ try {
   check(deletedTasks === eligible.length, `eligible tasks deleted: ${deletedTasks} of ${eligible.length}`);
   const keptPresent = kept.filter((t) => left.has(t.id)).length;
   check(keptPresent === kept.length, `other tasks kept: ${keptPresent} of ${kept.length}`);
-  const deletedIds = new Set(eligible.map((t) => t.id));
+  const dsLeft = await remainingById(client, 'tasks.get_all', 'tasks', datasets.map((d) => d.id), ['id']);
+  const dsGone = dsGo.filter((d) => !dsLeft.has(d.id)).length;
+  check(dsGone === dsGo.length, `eligible dataset versions deleted: ${dsGone} of ${dsGo.length}`);
+  const dsKeep = datasets.filter((d) => !d.deletable);
+  const dsStayed = dsKeep.filter((d) => dsLeft.has(d.id)).length;
+  check(dsStayed === dsKeep.length, `other dataset versions kept: ${dsStayed} of ${dsKeep.length}` +
+    ` (${dsKeptFor.length} archived parent version(s) kept for a child that stays)`);
+  const shown = dsKeptFor.filter((d) => runText.includes(`${d.id} (${d.name}): parent of kept dataset version ${d.keptFor}`)).length;
+  check(shown === dsKeptFor.length, `the pass said why each parent version stays: ${shown} of ${dsKeptFor.length}`);
+  const deletedIds = new Set([...eligible.map((t) => t.id), ...dsGo.map((d) => d.id)]);
   const shouldGo = seeded.files.filter((f) => deletedIds.has(f.taskId) && !protectedUris.has(f.url));
   const gone = shouldGo.filter((f) => !onDisk.has(f.path)).length;
   check(gone === shouldGo.length, `files of deleted tasks removed: ${gone} of ${shouldGo.length}` +
@@ -148,10 +164,12 @@ function runCli(args, env) {
     delete childEnv.CLEARML_TASK_ID;
     delete childEnv.CLEARML_AUTH_TOKEN;
     child = spawn(process.execPath, [path.join(dist, 'cli.js'), ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
     const indent = (stream, out) => {
       let rest = '';
       stream.setEncoding('utf8');
       stream.on('data', (chunk) => {
+        text += chunk;
         const lines = (rest + chunk).split('\n');
         rest = lines.pop() ?? '';
         for (const l of lines) out.write(`  | ${l}\n`);
@@ -161,6 +179,6 @@ function runCli(args, env) {
     indent(child.stdout, process.stdout);
     indent(child.stderr, process.stdout);
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), text }));
   });
 }

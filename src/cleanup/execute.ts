@@ -160,6 +160,8 @@ export interface ExecOptions {
   replay: boolean;
   /** decide deferred models now (end of pass, or replay) */
   finishDeferred: boolean;
+  /** receives the ids of the tasks deleted (or found gone) */
+  deleted?: Set<string>;
 }
 
 /** Runs one entry as far as it goes; rewrites or removes it; returns what is left (empty = done). */
@@ -224,7 +226,7 @@ export async function executeEntry(ctx: ExecContext, entry: JournalEntry, opts: 
       101,
     );
     report.tasks.deleted += r.deleted.length;
-    for (const id of [...r.deleted, ...r.gone]) doneTasks.add(id);
+    for (const id of [...r.deleted, ...r.gone]) (doneTasks.add(id), opts.deleted?.add(id));
     for (const t of ready) {
       const why = r.failed.get(t.id);
       if (why === undefined) continue;

@@ -18,6 +18,7 @@ import { planBatch, type BatchPlan, type PlanContext } from './plan.js';
 import { collectReferences, ReferenceIndex } from './references.js';
 import { addFailed, addFileOutcome, addKeptFile, addKeptModel, addPlanned, addSkipped, countRule, formatBytes, newReport, type PassReport } from './report.js';
 import { selectTasks, type Candidate, type Rules, type Selection } from './select.js';
+import { datasetOrder, type DatasetOrder } from './lineage-pass.js';
 import { compileRetention, retentionActive } from './rules/retention.js';
 import { loadProjectPaths } from './rules/projects.js';
 import type { Protector } from './rules/decide.js';
@@ -143,10 +144,10 @@ export async function runPass(deps: PassDeps, options: Partial<CleanupOptions>):
   try {
     if (p.exec) p.lock = await acquireLock(opts.stateDir!);
     await readJournal(p);
-    const selection = await select(p);
-    await readReferences(p, selection);
+    const { selection, order } = await select(p);
+    await readReferences(p, order);
     await replayJournal(p);
-    await processBatches(p, selection);
+    await processBatches(p, selection, order);
     await settleJournal(p);
   } catch (err) {
     report.error ??= errorMessage(err);
@@ -175,8 +176,8 @@ async function readJournal(p: Pass): Promise<void> {
 }
 
 /** 1. Selection, completely, before anything is deleted. */
-async function select(p: Pass): Promise<Selection> {
-  const { report, log, opts } = p;
+async function select(p: Pass): Promise<{ selection: Selection; order: DatasetOrder }> {
+  const { report, log, opts, deps } = p;
   let selection: Selection;
   try {
     if (p.rules.retention) {
@@ -196,19 +197,27 @@ async function select(p: Pass): Promise<Selection> {
   report.selected = selection.deletable.length + selection.skipped.length;
   for (const s of selection.skipped) addSkipped(report, s);
   if (selection.budgets?.length) report.budgets = selection.budgets;
+  let order: DatasetOrder;
+  try {
+    order = await datasetOrder({ api: p.api, log, limit: p.limit, readText: deps.storage.readText?.bind(deps.storage) }, selection.deletable, report);
+  } catch (err) {
+    report.error = `reading dataset lineage failed: ${errorMessage(err)}`;
+    throw err;
+  }
   log.info(
     `Found ${report.selected} archived tasks ${selection.budgets ? 'older than the threshold or over a project budget' : `older than ${opts.deleteThresholdDays} days`}: ` +
-      `${selection.deletable.length} to delete, ${selection.skipped.length} kept`,
+      `${selection.deletable.length - order.keptCount} to delete, ${selection.skipped.length + order.keptCount} kept`,
   );
-  return selection;
+  return { selection, order };
 }
 
 /**
  * 2. Everything that stays (all tasks but this pass's and the leftover entries', every model not
  * owned by one of them): a file of a deleted task any of it points to is kept.
  */
-async function readReferences(p: Pass, selection: Selection): Promise<void> {
-  const exclude = new Set(selection.deletable.map((c) => c.id));
+async function readReferences(p: Pass, order: DatasetOrder): Promise<void> {
+  // what this pass means to delete (dataset versions kept for lineage are not in the order: they stay)
+  const exclude = new Set([...order.plain, ...order.layers.flat()].map((c) => c.id));
   for (const e of p.leftover) for (const t of e.tasks) exclude.add(t.id);
   if (exclude.size === 0) return;
   try {
@@ -248,7 +257,7 @@ async function replayJournal(p: Pass): Promise<void> {
 }
 
 /** 4. Batch after batch. */
-async function processBatches(p: Pass, selection: Selection): Promise<void> {
+async function processBatches(p: Pass, selection: Selection, order: DatasetOrder): Promise<void> {
   const { report, log, opts, deps } = p;
   const planCtx: PlanContext = {
     api: p.api,
@@ -259,7 +268,8 @@ async function processBatches(p: Pass, selection: Selection): Promise<void> {
     eventTasksPerCall: opts.eventTasksPerCall,
     refs: (p.refs ??= new ReferenceIndex(opts.referenceHints ?? {})),
   };
-  const batches = chunks(selection.deletable, opts.batchSize);
+  // Plain tasks first, then dataset versions children before parents (see lineage.ts).
+  const batches = [...chunks(order.plain, opts.batchSize), ...order.layers.flatMap((l) => chunks(l, opts.batchSize))];
   selection.deletable = [];
   let planFailures = 0;
   const sleep = deps.sleep ?? abortableSleep;
@@ -274,15 +284,19 @@ async function processBatches(p: Pass, selection: Selection): Promise<void> {
     }
     if (i > 0) await sleep(opts.pacingMs, deps.signal);
     await p.lock?.touch();
+    const batch = order.holdBack(batches[i]);
+    for (const c of batches[i]) if (!batch.includes(c)) done++;
+    if (batch.length === 0) continue;
     let plan: BatchPlan;
     try {
-      plan = await planBatch(planCtx, batches[i]);
+      plan = await planBatch(planCtx, batch);
       planFailures = 0;
     } catch (err) {
       // Nothing of this batch was touched: its tasks wait for the next pass. A server that keeps
       // failing ends the pass rather than being hammered batch after batch.
       const why = `planning batch ${i + 1} failed: ${errorMessage(err)}`;
-      for (const c of batches[i]) addFailed(report, { id: c.id, name: c.name, status: c.status, reason: why });
+      for (const c of batch) addFailed(report, { id: c.id, name: c.name, status: c.status, reason: why });
+      order.notDeleted(batch.map((c) => c.id));
       if (++planFailures >= MAX_PLAN_FAILURES) {
         report.error = why;
         throw err;
@@ -290,13 +304,15 @@ async function processBatches(p: Pass, selection: Selection): Promise<void> {
       log.warn(`${why}; its ${batches[i].length} tasks wait for the next pass`);
       continue;
     }
-    await handlePlan(p, plan, i, batches);
-    done += batches[i].length;
+    const deleted = await handlePlan(p, plan, i, batches);
+    order.notDeleted(batch.map((c) => c.id).filter((id) => !deleted.has(id)));
+    done += batch.length;
     deps.onProgress?.({ phase: 'tasks', done, total, unit: 'tasks' });
   }
 }
 
-async function handlePlan(p: Pass, plan: BatchPlan, i: number, batches: Candidate[][]): Promise<void> {
+/** Returns the ids of the tasks deleted (planned, in a dry run). */
+async function handlePlan(p: Pass, plan: BatchPlan, i: number, batches: Candidate[][]): Promise<Set<string>> {
   const { report, log, deps } = p;
   for (const s of plan.skipped) addSkipped(report, s);
   for (const f of plan.failed) addFailed(report, f);
@@ -319,16 +335,17 @@ async function handlePlan(p: Pass, plan: BatchPlan, i: number, batches: Candidat
       }
     }
     if (plan.tasks.length) log.info(`Would delete ${plan.tasks.length} tasks (batch ${i + 1}/${batches.length})`);
-    return;
+    return new Set(plan.tasks.map((t) => t.id));
   }
 
-  if (plan.tasks.length === 0 && plan.deferred.length === 0) return;
+  const deleted = new Set<string>();
+  if (plan.tasks.length === 0 && plan.deferred.length === 0) return deleted;
   const entry = entryOf(plan, p.opts.forceDelete, newEntryId(new Date(), i), p.now);
   await p.exec.journal.write(entry);
   log.info(`Deleting ${plan.tasks.length} tasks`, { batch: i + 1, of: batches.length });
   const before = { tasks: report.tasks.deleted, files: report.files.total.deleted, bytes: report.files.total.bytes, failed: report.tasks.failed };
   try {
-    await executeEntry(p.exec, entry, { replay: false, finishDeferred: false });
+    await executeEntry(p.exec, entry, { replay: false, finishDeferred: false, deleted });
     log.info(
       `Batch ${i + 1}/${batches.length}: deleted ${report.tasks.deleted - before.tasks} tasks, ` +
         `${report.files.total.deleted - before.files} files (${formatBytes(report.files.total.bytes - before.bytes)})` +
@@ -339,6 +356,7 @@ async function handlePlan(p: Pass, plan: BatchPlan, i: number, batches: Candidat
     log.error(`Batch ${i + 1} did not finish: ${errorMessage(err)}`);
     for (const t of plan.tasks) addFailed(report, { id: t.id, name: t.name, status: t.status, reason: `batch failed: ${errorMessage(err)}` });
   }
+  return deleted;
 }
 
 /** 3. Models that waited for users later in the pass; then count what is still pending. */

@@ -36,6 +36,8 @@ export interface Storage {
   classify?(url: string): FileVerdict;
   /** Every file under a root URL, streamed (orphans, report); absent where storage cannot list. */
   list?(root: string, opts?: { fileServerDir?: string }): AsyncIterable<{ url: string; size: number; mtime: number }>;
+  /** a small text file (a dataset's `state` artifact); absent where storage cannot read */
+  readText?(url: string, maxBytes: number): Promise<string>;
   /** the allow roots in force (the default roots of the orphan sweep) */
   roots?: readonly string[];
   /** other spellings of the same places (S3 endpoint hosts, file-server base paths), for the references */

@@ -44,7 +44,7 @@ export interface SkippedTask {
   status?: string;
   reason: string;
   /** the rule that kept it (absent: a planning-time reason, e.g. a published child) */
-  rule?: RuleName | 'dependencies' | 'changed';
+  rule?: RuleName | 'dependencies' | 'changed' | 'dataset_lineage';
 }
 
 export interface Selection {

@@ -133,6 +133,7 @@ export class World {
         const c = this.realStorage.classify(url);
         return { backend: c.backend, allowed: c.allowed, reason: c.refusal?.reason };
       },
+      readText: (url, maxBytes) => this.realStorage.readText(url, maxBytes),
     };
   }
 
@@ -170,6 +171,11 @@ export class World {
     urls.forEach((url, i) =>
       this.pendingEvents.push({ type: 'training_debug_image', task, timestamp: Date.now(), iter: i, metric: 'm', variant: 'v', key: `k${i}`, url }),
     );
+  }
+
+  /** Queues one file for the file server (stored by finalize()); returns its URL. */
+  uploadFile(p: string, body: Buffer | string): string {
+    return this.upload(p, typeof body === 'string' ? body : body.toString('latin1'));
   }
 
   /** Where the embedded file server keeps a URL's file. */
