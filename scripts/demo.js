@@ -9,6 +9,10 @@
  *      tasks gone except those a kept model still points to; dataset versions that a kept version
  *      still reads from kept (and the pass says so), the other eligible versions gone.
  * Exit code: 0 when the pass succeeded and every check holds, 1 otherwise.
+ *
+ * `npm run demo -- --webapp DIR [--web-port N]`: also serves a built ClearML web app (clearml-web's
+ * build/browser folder) in front of the server, registers the Cleanup Service task (DevOps Services),
+ * prints the web app's URL and how to log in, and keeps everything up until Ctrl-C.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
@@ -26,9 +30,30 @@ const { startServer } = await import(path.join(dist, 'server/index.js'));
 const { ClearMLClient } = await import(path.join(dist, 'api/client.js'));
 const { seedServer, formatSeedSummary, formatBytes } = await import(path.join(dist, 'seed/index.js'));
 
+const webapp = optionValue('--webapp');
+const webPort = optionValue('--web-port');
+if (webPort !== undefined && !/^\d+$/.test(webPort)) {
+  process.stderr.write(`demo: --web-port must be a port number (got ${webPort})\n`);
+  process.exit(2);
+}
+if (webapp !== undefined && !existsSync(path.join(webapp, 'index.html'))) {
+  process.stderr.write(`demo: ${webapp} is not a built ClearML web app (no index.html); see "The ClearML web app" in README.md\n`);
+  process.exit(2);
+}
+
 const TASKS = intFromEnv('DEMO_TASKS', 120);
 const SEED = intFromEnv('DEMO_SEED', 1);
 const THRESHOLD_DAYS = 30;
+
+/** `--name value` or `--name=value` from the command line (after `npm run demo --`). */
+function optionValue(name) {
+  const args = process.argv.slice(2);
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === name) return args[i + 1];
+    if (args[i].startsWith(`${name}=`)) return args[i].slice(name.length + 1);
+  }
+  return undefined;
+}
 
 function intFromEnv(name, fallback) {
   const raw = process.env[name];
@@ -65,7 +90,12 @@ let exitCode = 1;
 try {
   const t0 = Date.now();
   heading('1. Embedded ClearML server');
-  server = await startServer({ port: 0, filesPort: 0, dataDir });
+  server = await startServer({
+    port: 0,
+    filesPort: 0,
+    dataDir,
+    ...(webapp !== undefined ? { webappDir: webapp, webPort: webPort === undefined ? 0 : Number(webPort) } : {}),
+  });
   say(`API server  ${server.apiUrl}`);
   say(`file server ${server.filesUrl}`);
   say(`data        ${dataDir}`);
@@ -149,6 +179,7 @@ try {
   check(stray === 0, `no unexpected files on the file server (${stray})`);
   say(`\ndone in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   exitCode = checks.every(Boolean) ? 0 : 1;
+  if (server.webUrl) await showWebapp();
 } catch (e) {
   process.stderr.write(`demo failed: ${e instanceof Error ? e.message : String(e)}\n`);
   exitCode = 1;
@@ -156,6 +187,27 @@ try {
   await stop();
 }
 process.exit(exitCode);
+
+/** With --webapp: the Cleanup Service task to look at, the URL and the login, then wait for Ctrl-C. */
+async function showWebapp() {
+  const { registerTask, readRepoInfo, DEFAULT_PARAMS } = await import(path.join(dist, 'task/index.js'));
+  let repo;
+  try {
+    repo = await readRepoInfo(root);
+  } catch {
+    // a copy without a pushed git origin: the task is for looking at, not for an agent to run
+    repo = { repository: 'https://github.com/example/clearml-cleanup.git', branch: 'main', commit: '', workingDir: '.', dirty: false, unpushed: false };
+  }
+  const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+  const reg = await registerTask(client, { repo, params: DEFAULT_PARAMS, log: quiet });
+  heading('The ClearML web app');
+  say(`web app     ${server.webUrl}`);
+  say(`log in with user name ${server.accessKey}`);
+  say(`        and password  ${server.secretKey}   (this demo server's own key pair; deleted on exit)`);
+  say(`the task   ${server.webUrl}/projects/${reg.projectId}/tasks/${reg.taskId}/execution`);
+  say('Stop with Ctrl-C.');
+  await new Promise(() => {});
+}
 
 function runCli(args, env) {
   return new Promise((resolve, reject) => {

@@ -16,6 +16,8 @@ interface ServerArgs {
   'latency-ms': number;
   'fault-rate': number;
   'fault-seed': number;
+  webapp?: string;
+  'web-port': number;
   'async-delete': boolean;
   'without-endpoint'?: string[];
 }
@@ -34,6 +36,8 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
       .option('latency-ms', { type: 'number', default: 0, describe: 'delay added to every request' })
       .option('fault-rate', { type: 'number', default: 0, describe: 'fraction of requests that fail (500, 503 or dropped)' })
       .option('fault-seed', { type: 'number', default: 1, describe: 'seed choosing which requests fail' })
+      .option('webapp', { type: 'string', describe: 'serve this built ClearML web app (clearml-web build/browser folder) on --web-port' })
+      .option('web-port', { type: 'number', default: 8080, describe: 'web app port with --webapp (0 = any free port)' })
       .option('async-delete', {
         type: 'boolean',
         default: true,
@@ -43,7 +47,7 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
       .check((argv) => {
         if (Boolean(argv['access-key']) !== Boolean(argv['secret-key'])) throw new Error('--access-key and --secret-key go together');
         if (!(argv['fault-rate'] >= 0 && argv['fault-rate'] <= 1)) throw new Error('--fault-rate must be between 0 and 1');
-        for (const k of ['port', 'files-port', 'latency-ms'] as const) {
+        for (const k of ['port', 'files-port', 'web-port', 'latency-ms'] as const) {
           if (!Number.isInteger(argv[k]) || argv[k] < 0) throw new Error(`--${k} must be a non-negative integer`);
         }
         return true;
@@ -59,6 +63,8 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
       latencyMs: argv['latency-ms'],
       faultRate: argv['fault-rate'],
       faultSeed: argv['fault-seed'],
+      webappDir: argv.webapp,
+      webPort: argv['web-port'],
       asyncDelete: { enabled: argv['async-delete'] },
       withoutEndpoints: argv['without-endpoint'],
     };
@@ -75,6 +81,12 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
     const lines = [
       `api server:   ${server.apiUrl}`,
       `files server: ${server.filesUrl}`,
+      ...(server.webUrl
+        ? [
+            `web app:      ${server.webUrl} (log in with the access key as user name and the secret key as password` +
+              (server.credentialsFile || argv['secret-key'] ? ')' : '; with a generated secret, start with --data-dir to read it, or give --access-key/--secret-key)'),
+          ]
+        : []),
       `access key:   ${server.accessKey}`,
       server.credentialsFile
         ? `secret key:   stored in ${server.credentialsFile}`

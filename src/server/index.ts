@@ -15,14 +15,21 @@ import { ScrollStates } from './query/scroll-states.js';
 import { wrapFilesHandler } from './files-wrapper.js';
 import { createApiHandler } from './http/api-handler.js';
 import { createEventsService } from './services/events.js';
-import { createAuthService, createDebugService, createServerService, createUsersService } from './services/misc.js';
+import { createSingleValueMetrics } from './services/events-single-value.js';
+import { createOrganizationService } from './services/organization.js';
+import { createLoginService } from './services/login.js';
+import { createAuthService, createDebugService, createServerService } from './services/misc.js';
+import { createUsersService } from './services/users.js';
 import { createModelsService } from './services/models.js';
 import { createProjectsService } from './services/projects.js';
+import { createProjectsExService } from './services/projects-ex.js';
 import { createQueuesService, ensureDefaultQueue } from './services/queues.js';
 import { createReportsService } from './services/reports.js';
 import { updateTaskFromEvents } from './services/task-metrics.js';
 import { createTasksService } from './services/tasks.js';
+import { createTasksExService } from './services/get-all-ex.js';
 import { createWorkersService } from './services/workers.js';
+import { checkWebappDir, createWebappHandler } from './webapp/index.js';
 import type { EmbeddedState } from './state.js';
 import { makeIsoNow } from './state.js';
 import { openDatabase } from './store/db.js';
@@ -46,6 +53,10 @@ export interface StartServerOptions {
   /** fraction of API and file-server requests that fail (500, 503 or a dropped connection) */
   faultRate?: number;
   faultSeed?: number;
+  /** a built ClearML web app (clearml-web's build/browser) to serve on webPort; none when absent */
+  webappDir?: string;
+  /** web app port; 0 picks a free one (only with webappDir) */
+  webPort?: number;
   /**
    * The server's own file deletion (services.async_urls_delete): on by default as in the stock
    * deployment, so a deleting call that leaves `delete_external_artifacts` unset deletes files here
@@ -71,6 +82,8 @@ export interface AsyncDeleteView {
 export interface RunningServer {
   apiUrl: string;
   filesUrl: string;
+  /** the web app's URL, when webappDir was given */
+  webUrl?: string;
   accessKey: string;
   secretKey: string;
   /** where generated keys are kept (absent when keys were given or the data dir is temporary) */
@@ -104,8 +117,20 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/** projects.* plus what the web app's project pages ask for (stats, users, tags). */
+function withProjectPages(state: EmbeddedState, base: Service): Service {
+  return { ...base, ...createProjectsExService(state, base) };
+}
+
+/** tasks.* plus the web app's joined reads (get_all_ex, get_by_id_ex). */
+function withTaskPages(state: EmbeddedState, base: Service): Service {
+  return { ...base, ...createTasksExService(state, base) };
+}
+
 /** Starts the embedded ClearML-compatible API server and file server. */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
+  // a wrong folder is a one-line error before anything is opened or bound
+  if (options.webappDir) checkWebappDir(options.webappDir);
   const host = options.host ?? '127.0.0.1';
   const temporary = !options.dataDir;
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'clearml-embedded-'));
@@ -142,14 +167,19 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     auth: createAuthService(state),
     server: createServerService(state),
     users: createUsersService(state),
+    login: createLoginService(),
     debug: createDebugService(),
-    tasks: createTasksService(state),
+    tasks: withTaskPages(state, createTasksService(state)),
     models: createModelsService(state),
-    projects: createProjectsService(state),
+    projects: withProjectPages(state, createProjectsService(state)),
     queues: createQueuesService(state),
     reports: createReportsService(state),
     workers: createWorkersService(state),
-    events: createEventsService({ ...state, onTaskEvents: (id, summary) => updateTaskFromEvents(state, id, summary) }),
+    events: {
+      ...createEventsService({ ...state, onTaskEvents: (id, summary) => updateTaskFromEvents(state, id, summary) }),
+      ...createSingleValueMetrics(events),
+    },
+    organization: createOrganizationService(state),
   };
 
   for (const name of options.withoutEndpoints ?? []) {
@@ -183,11 +213,24 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 
   let apiPort: number;
   let filesPort: number;
+  let webServer: http.Server | undefined;
+  let webPort = 0;
   try {
     apiPort = await listen(apiServer, options.port ?? 0, host);
     filesPort = await listen(filesServer, options.filesPort ?? 0, host);
+    if (options.webappDir) {
+      webServer = http.createServer(
+        createWebappHandler({
+          dir: options.webappDir,
+          apiUrl: `http://${urlHost(host)}:${apiPort}`,
+          filesUrl: `http://${urlHost(host)}:${filesPort}`,
+        }),
+      );
+      webPort = await listen(webServer, options.webPort ?? 0, host);
+    }
   } catch (err) {
     await closeServer(apiServer);
+    await closeServer(filesServer);
     db.close();
     throw err;
   }
@@ -197,6 +240,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   return {
     apiUrl: `http://${urlHost(host)}:${apiPort}`,
     filesUrl: `http://${urlHost(host)}:${filesPort}`,
+    webUrl: webServer ? `http://${urlHost(host)}:${webPort}` : undefined,
     accessKey: creds.accessKey,
     secretKey: creds.secretKey,
     credentialsFile: creds.file,
@@ -206,7 +250,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       if (closed) return;
       closed = true;
       await job.stop();
-      await Promise.all([closeServer(apiServer), closeServer(filesServer)]);
+      await Promise.all([closeServer(apiServer), closeServer(filesServer), ...(webServer ? [closeServer(webServer)] : [])]);
       db.close();
       if (temporary) fs.rmSync(dataDir, { recursive: true, force: true });
     },

@@ -23,6 +23,8 @@ export interface CallRequest {
   rawBody: Buffer;
   contentType: string;
   identity: Identity;
+  /** false only on endpoints that do not require a login (login.supported_modes) when the caller has none */
+  authenticated?: boolean;
 }
 
 /** Returns the `data` part of the envelope; throws ApiFault for errors. */

@@ -2,13 +2,13 @@ import type http from 'node:http';
 import { ApiFault } from '../api/fault.js';
 import type { CallRequest, Identity, Service } from '../api/service.js';
 import type { Authenticator } from '../auth/authenticator.js';
-import { TOKEN_COOKIE } from '../auth/authenticator.js';
 import type { Counters } from '../embedded/counters.js';
 import { delay, type FaultInjector } from '../embedded/faults.js';
 import type { Latency } from '../embedded/latency.js';
 import { compareVersions, MAX_API_VERSION, MIN_API_VERSION, parseVersion } from '../versions.js';
 import { readBody, queryParams } from './body.js';
 import { sendEnvelope, type EndpointInfo } from './envelope.js';
+import { authorizationWithSession, clearSessionCookie, OPTIONAL_AUTH, setSessionCookie } from './session.js';
 
 export interface ApiHandlerOptions {
   services: Record<string, Service>;
@@ -73,11 +73,13 @@ async function handle(opts: ApiHandlerOptions, req: http.IncomingMessage, res: h
     sendEnvelope(res, endpoint, 404, 0, `Unable to find endpoint for name ${name} and version ${requested}`, {});
     return;
   }
-  if (!parseVersion(requested) || compareVersions(requested, MAX_API_VERSION) > 0 || compareVersions(requested, MIN_API_VERSION) < 0) {
+  if (!parseVersion(requested) || compareVersions(requested, MIN_API_VERSION) < 0) {
     sendEnvelope(res, endpoint, 400, 2, `Request path has invalid version ${requested} (max. supported version is ${MAX_API_VERSION})`, {});
     return;
   }
-  endpoint.actual = requested;
+  // above our newest: the real server (check_max_version false by default) answers with its newest,
+  // which is how the web app asks ("v999.0")
+  endpoint.actual = compareVersions(requested, MAX_API_VERSION) > 0 ? MAX_API_VERSION : requested;
 
   const contentType = String(req.headers['content-type'] ?? '');
   let body: Record<string, any> = {};
@@ -103,12 +105,25 @@ async function handle(opts: ApiHandlerOptions, req: http.IncomingMessage, res: h
   try {
     let identity: Identity;
     let data: unknown;
-    identity = opts.auth.authenticate(req.headers.authorization);
+    let authenticated = true;
+    const authorization = authorizationWithSession(req);
+    if (OPTIONAL_AUTH.has(name)) {
+      try {
+        identity = opts.auth.authenticate(authorization);
+      } catch (err) {
+        if (!(err instanceof ApiFault)) throw err;
+        identity = opts.auth.identity;
+        authenticated = false;
+      }
+    } else {
+      identity = opts.auth.authenticate(authorization);
+    }
     const call: CallRequest = {
       endpoint: name,
       service: m[2],
       action: m[3],
-      version: requested,
+      version: endpoint.actual,
+      authenticated,
       body,
       rawBody,
       contentType,
@@ -116,14 +131,15 @@ async function handle(opts: ApiHandlerOptions, req: http.IncomingMessage, res: h
     };
     if (name === 'auth.login') {
       const exp = body.expiration_sec !== undefined ? Number(body.expiration_sec) : undefined;
-      data = opts.auth.login(req.headers.authorization, exp);
+      data = opts.auth.login(authorization, exp);
     } else {
       data = await handler(call);
     }
     const headers: Record<string, string> = {};
     if (name === 'auth.login' && data && typeof (data as any).token === 'string') {
-      headers['Set-Cookie'] = `${TOKEN_COOKIE}=${(data as any).token}; Path=/; HttpOnly; SameSite=Lax`;
+      headers['Set-Cookie'] = setSessionCookie((data as any).token);
     }
+    if (name === 'login.logout') headers['Set-Cookie'] = clearSessionCookie();
     sendEnvelope(res, endpoint, 200, 0, 'OK', data ?? {}, { headers });
   } catch (err) {
     if (err instanceof ApiFault) {

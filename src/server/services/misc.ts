@@ -31,20 +31,8 @@ export function createServerService(state: EmbeddedState): Service {
       queues: state.stores.queues.size,
     }),
     config: () => ({}),
-  };
-}
-
-export function createUsersService(state: EmbeddedState): Service {
-  const id = state.auth.identity;
-  const user = { id: id.user, name: id.name, company: id.company, role: id.role, given_name: id.name, family_name: '' };
-  return {
-    get_current_user: () => ({ user: { ...user, company: { id: id.company, name: 'embedded' } }, getting_started: {}, settings: {} }),
-    get_by_id: (req) => {
-      if (req.body.user !== id.user) throw new ApiFault(400, 401, 'Invalid user id', { id: req.body.user });
-      return { user };
-    },
-    get_all: () => ({ users: [user] }),
-    get_all_ex: () => ({ users: [user] }),
+    // the embedded server sends no usage statistics anywhere (the web app then never asks to)
+    report_stats_option: () => ({ supported: false }),
   };
 }
 
