@@ -115,7 +115,7 @@ try {
   say(`  keeps ${seeded.summary.archivedRecent} archived but recent, ${kept.filter((t) => !t.archived).length} not archived` +
     ` (${seeded.summary.oldNotArchived} of them old)`);
   const protectedUris = protectedModelUris(seeded);
-  say(`  keeps ${protectedUris.size} model file(s) of deleted tasks that a kept model still uses or shares,`);
+  say(`  keeps ${protectedUris.size} file(s) of deleted tasks that a kept task or model still uses or shares,`);
   say(`  and never touches ${seeded.summary.foreignArtifacts} artifact URL(s) on a foreign host.`);
   const datasets = seeded.datasets ?? [];
   const dsGo = datasets.filter((d) => d.deletable);
@@ -169,7 +169,8 @@ try {
   const deletedIds = new Set([...eligible.map((t) => t.id), ...dsGo.map((d) => d.id)]);
   const shouldGo = seeded.files.filter((f) => deletedIds.has(f.taskId) && !protectedUris.has(f.url));
   const gone = shouldGo.filter((f) => !onDisk.has(f.path)).length;
-  check(gone === shouldGo.length, `files of deleted tasks removed: ${gone} of ${shouldGo.length}`);
+  check(gone === shouldGo.length, `files of deleted tasks removed: ${gone} of ${shouldGo.length}` +
+    (gone === shouldGo.length ? '' : ` (still there: ${shouldGo.filter((f) => onDisk.has(f.path)).slice(0, 3).map((f) => f.path).join(', ')})`));
   const mustStay = seeded.files.filter((f) => !deletedIds.has(f.taskId) || protectedUris.has(f.url));
   const stayed = mustStay.filter((f) => onDisk.has(f.path)).length;
   check(stayed === mustStay.length, `files still referenced kept: ${stayed} of ${mustStay.length}` +

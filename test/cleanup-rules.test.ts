@@ -106,12 +106,13 @@ test('one world, every rule: force off then on', async () => {
   expect(await w.modelExists(pairB.models[0].id)).toBe(false);
   expect(await w.exists(pairA.models[0].uri)).toBe(false);
 
-  // foreign data never touched, reported as refused; the task itself is deleted
+  // foreign data (links outside the task's folder) never touched, reported as kept; the task itself is deleted
   expect(await w.taskExists(foreign.id)).toBe(false);
   expect(await w.exists(foreignS3)).toBe(true);
   expect(await w.existing(foreign.files)).toEqual([]);
-  const refused = r1.files.refusedList.map((f) => f.url).sort();
-  expect(refused).toEqual(['https://datasets.example.com/imagenet/train.tar', foreignS3].sort());
+  expect(r1.files.refusedList).toEqual([]);
+  const links = r1.files.keptList.filter((f) => /registered by URL/.test(f.reason)).map((f) => f.url).sort();
+  expect(links).toEqual(expect.arrayContaining(['https://datasets.example.com/imagenet/train.tar', foreignS3].sort()));
 
   // report: per backend, bytes, api calls
   expect(r1.files.byBackend.fileserver.deleted).toBeGreaterThanOrEqual(150 + 3 + 2);
@@ -124,10 +125,16 @@ test('one world, every rule: force off then on', async () => {
   const r2 = await pass(true);
   expect(r2.tasks.failed).toBe(0);
   expect(r2.tasks.deleted).toBe(4);
-  expect(await w.modelExists(withPublishedModel.models[0].id)).toBe(false);
+  // a published model stays with its file (delete_published_models is off), re-pointed by the server
+  const pm = withPublishedModel.models[0];
+  expect(await w.modelExists(pm.id)).toBe(true);
+  expect(await w.exists(pm.uri)).toBe(true);
+  const [pmRow] = (await w.call('models.get_all', { id: [pm.id], only_fields: ['task'] })).models;
+  expect(pmRow.task).toBe(`__DELETED__${withPublishedModel.id}`);
+  expect(r2.models.keptList.find((m) => m.id === pm.id)?.reason).toBe('published; delete_published_models is off');
   for (const t of [completed, published, parent, withPublishedModel]) {
     expect(await w.taskExists(t.id)).toBe(false);
-    expect(await w.existing(t.files)).toEqual([]);
+    expect(await w.existing(t.files)).toEqual(t === withPublishedModel ? [pm.uri] : []);
   }
   // never a task that is not archived or too recent, nor an example task
   for (const t of [live, recent, user, sharedFile, example]) expect(await w.taskExists(t.id)).toBe(true);

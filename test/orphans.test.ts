@@ -113,6 +113,8 @@ async function sweep(del: boolean, extra: { fileServerDir?: string; roots?: stri
       fileServerDir: extra.fileServerDir,
       s3Hosts: [w.s3host],
       batchSize: 2,
+      // the planted orphans include files outside task folders (old/orphan.bin) on these explicit roots
+      anyFile: true,
       spill: extra.spill,
     },
   );
@@ -149,7 +151,7 @@ test('an index past its memory budget moves to a temporary file: the same orphan
         storage: { list: (x, o) => storage.list(x, o), deleteFiles: async () => { throw new Error('must not delete'); } },
         log: { ...silentLogger, info: (m: string) => lines.push(m) },
       },
-      { roots: roots(), minAgeDays: (Date.now() - tMid) / 86_400_000, delete: false, s3Hosts: [w.s3host], batchSize: 2, spill: { maxInMemory: 2, dir } },
+      { roots: roots(), minAgeDays: (Date.now() - tMid) / 86_400_000, delete: false, s3Hosts: [w.s3host], batchSize: 2, spill: { maxInMemory: 2, dir }, anyFile: true },
     );
     expect(lines.join('\n')).toContain('the index moved to a temporary file');
     expect(r.references.urls).toBeGreaterThan(2);
@@ -176,7 +178,7 @@ test('the second check keeps the files of a task (and a model file) the referenc
       // as if paging had skipped every task and model
       references: new ReferenceIndex({ s3Hosts: [w.s3host] }),
     },
-    { roots: roots(), minAgeDays: (now - tMid) / 86_400_000, now: () => new Date(now), delete: false, s3Hosts: [w.s3host], batchSize: 3 },
+    { roots: roots(), minAgeDays: (now - tMid) / 86_400_000, now: () => new Date(now), delete: false, s3Hosts: [w.s3host], batchSize: 3, anyFile: true },
   );
   const flagged = new Set(r.orphanList.map((o) => o.url));
   for (const u of [...t1.files, ...t2.files]) expect(flagged.has(u)).toBe(false);

@@ -70,10 +70,16 @@ test.each([7, 21, 33])('10%% faults on the API, the file server and S3 (seed %i)
   const s3 = (key: string) => w.putS3(BUCKET, `${seed}/${key}`).then(() => `s3://${proxyHost}/${BUCKET}/${seed}/${key}`);
   const eligible: BuiltTask[] = [];
   const eligibleS3: string[] = [];
+  // an S3 artifact in the task's own folder (only those are the task's to delete)
+  const s3Artifact = async (t: BuiltTask, key = 'obj.pkl') => {
+    const uri = await s3(`proj/${t.name}.${t.id}/artifacts/${key}`);
+    await w.call('tasks.add_or_update_artifacts', { task: t.id, artifacts: [{ key: 's3', type: 'pickle', mode: 'output', uri }] });
+    return uri;
+  };
   for (let i = 0; i < 40; i++) {
-    const keys = i % 2 === 0 ? [await s3(`e${i}/artifacts/obj.pkl`)] : [];
-    eligibleS3.push(...keys);
-    eligible.push(await w.task({ artifacts: 2, debugImages: i % 4 === 0 ? 3 : 0, plotImages: i % 5 === 0 ? 1 : 0, models: i % 3 ? [] : [{}], foreignArtifacts: keys }));
+    const t = await w.task({ artifacts: 2, debugImages: i % 4 === 0 ? 3 : 0, plotImages: i % 5 === 0 ? 1 : 0, models: i % 3 ? [] : [{}] });
+    if (i % 2 === 0) eligibleS3.push(await s3Artifact(t));
+    eligible.push(t);
   }
   // kept: not archived, archived but recent, published without force; and someone else's bucket
   const keptS3 = [await s3('kept/artifacts/obj.pkl')];
@@ -82,8 +88,13 @@ test.each([7, 21, 33])('10%% faults on the API, the file server and S3 (seed %i)
     await w.task({ archived: true, ageDays: 1, artifacts: 2, models: [{}] }),
     await w.task({ status: 'published', artifacts: 1 }),
   ];
-  const foreign = await w.putS3(FOREIGN_BUCKET, `their/${seed}/data.bin`);
-  const withForeign = await w.task({ artifacts: 1, foreignArtifacts: [foreign.replace(w.s3host, proxyHost)] });
+  // an object in the task's folder, but in a bucket we were not given: refused, never attempted
+  const withForeign = await w.task({ artifacts: 1 });
+  const foreign = await w.putS3(FOREIGN_BUCKET, `their/${seed}/${withForeign.name}.${withForeign.id}/data.bin`);
+  await w.call('tasks.add_or_update_artifacts', {
+    task: withForeign.id,
+    artifacts: [{ key: 'theirs', type: 'custom', mode: 'output', uri: foreign.replace(w.s3host, proxyHost) }],
+  });
   eligible.push(withForeign);
   // an eligible task's model that a kept task uses as input: the model and its file stay
   const inUse = await w.task({ models: [{}] });

@@ -35,16 +35,24 @@ export async function remainingById(api, endpoint, key, ids, fields) {
   return out;
 }
 
-/** URIs of models of deleted tasks that must survive: used as input by a kept task, or shared with a kept model. */
+/**
+ * URIs of files of deleted tasks that must survive: a model used as input by a kept task, shared with a
+ * kept model or published (with its task), or a file a kept task uses (input artifact).
+ */
 export function protectedModelUris(seeded) {
   const eligibleIds = new Set(seeded.tasks.filter((t) => t.eligible).map((t) => t.id));
+  const publishedTasks = new Set(seeded.tasks.filter((t) => t.status === 'published').map((t) => t.id));
   const uris = new Set();
   for (const m of seeded.models) {
     if (!eligibleIds.has(m.taskId)) continue;
     const usedByKept = m.usedBy.some((id) => !eligibleIds.has(id));
     const sharedWithKept = seeded.models.some((o) => o.uri === m.uri && o.id !== m.id && !eligibleIds.has(o.taskId));
-    if (usedByKept || sharedWithKept) uris.add(m.uri);
+    // publishing a task publishes its output models: they stay (delete_published_models is off)
+    const published = publishedTasks.has(m.taskId);
+    if (usedByKept || sharedWithKept || published) uris.add(m.uri);
   }
+  // a file of a deleted task that a kept task uses (an input artifact on a data set's file) stays too
+  for (const t of seeded.tasks) if (!eligibleIds.has(t.id)) for (const u of t.externalUris ?? []) uris.add(u);
   return uris;
 }
 

@@ -24,7 +24,12 @@ import type { Api, Logger, Storage } from './ports.js';
 import { apiErrorOf, errorMessage } from './ports.js';
 import type { Journal, JournalDeferred, JournalEntry, JournalModel, JournalTask } from './journal.js';
 import { chunks, listAllChunked } from './listing.js';
-import { addFailed, addFileOutcome, addKeptModel, addSkipped, type PassReport } from './report.js';
+import { addFailed, addFileOutcome, addKeptFile, addKeptModel, type PassReport } from './report.js';
+import { isOwnedBy } from './ownership.js';
+import { NO_OWNER, ReferenceIndex, type KeyHints } from './references.js';
+import { rejudgeEntry } from './rejudge.js';
+import type { Rules } from './select.js';
+import { modelsPointingInto } from './shared-files.js';
 
 export interface ExecContext {
   api: Api;
@@ -33,6 +38,11 @@ export interface ExecContext {
   report: PassReport;
   log: Logger;
   limit: LimitFunction;
+  /** the rules of this pass: every deletion is judged by them again just before it happens */
+  rules: Rules;
+  /** what stays, read at the start of the pass */
+  refs?: ReferenceIndex;
+  hints?: KeyHints;
 }
 
 interface BatchItemError {
@@ -112,18 +122,37 @@ async function resolveDeferred(
   }
   if (free.length === 0) return { ready: [], waiting };
 
-  const uris = [...new Set(free.map((d) => d.uri).filter((u): u is string => !!u))];
+  // Published since planned: stays. A file is deleted only from the owner's folder and when no
+  // model outside these ones points there (any spelling), nor anything the pass keeps.
   const freeIds = new Set(free.map((d) => d.id));
-  const sharing = uris.length
-    ? await ctx.limit(() =>
-        listAllChunked<{ id: string; uri?: string }>(ctx.api, 'models.get_all', { only_fields: ['id', 'uri'] }, 'models', 'uri', uris),
-      )
-    : [];
-  const held = new Set(sharing.filter((m) => m.uri && !freeIds.has(m.id)).map((m) => m.uri!));
-  const ready = free.map((d) => {
-    if (d.uri && held.has(d.uri)) ctx.report.files.keptShared++;
-    return { id: d.id, owner: d.owner, file: d.uri && !held.has(d.uri) ? d.uri : undefined };
-  });
+  const [rows, pointing] = await Promise.all([
+    ctx.limit(() =>
+      listAllChunked<{ id: string; ready?: boolean }>(ctx.api, 'models.get_all', { only_fields: ['id', 'ready'] }, 'models', 'id', [...freeIds]),
+    ),
+    ctx.limit(() => modelsPointingInto(ctx.api, free.map((d) => d.owner).filter((o): o is string => !!o))),
+  ]);
+  const published = new Set(rows.filter((r) => r.ready).map((r) => r.id));
+  const held = new ReferenceIndex(ctx.hints ?? ctx.refs?.hints ?? {}, true);
+  const ready: JournalModel[] = [];
+  try {
+    for (const m of pointing) if (m.uri && !freeIds.has(m.id)) held.add(m.uri, NO_OWNER);
+    for (const d of free) {
+      if (published.has(d.id) && !(ctx.rules.forceDelete && ctx.rules.deletePublishedModels)) {
+        addKeptModel(ctx.report, { id: d.id, owner: d.owner, reason: 'published since it was planned' });
+        continue;
+      }
+      let why: string | undefined;
+      if (d.uri) {
+        if (!d.owner || !isOwnedBy(d.uri, d.owner, held.hints)) why = `outside the folder of task ${d.owner ?? '?'}: not ours to delete`;
+        else if (held.ownerOf(d.uri) !== undefined) why = 'another model points to it';
+        else if (ctx.refs?.ownerOf(d.uri, freeIds) !== undefined) why = `still used by ${ctx.refs.describe(ctx.refs.ownerOf(d.uri, freeIds)!)}`;
+        if (why) addKeptFile(ctx.report, d.uri, why);
+      }
+      ready.push({ id: d.id, owner: d.owner, file: d.uri && !why ? d.uri : undefined });
+    }
+  } finally {
+    held.close();
+  }
   return { ready, waiting };
 }
 
@@ -142,31 +171,11 @@ export async function executeEntry(ctx: ExecContext, entry: JournalEntry, opts: 
   let tasks: JournalTask[] = entry.tasks;
   let models: JournalModel[] = entry.models;
 
-  // A user may have un-archived a task while we were away: leave it (and its models) alone.
-  if (opts.replay && tasks.length) {
-    const rows = await ctx.limit(() =>
-      listAllChunked<{ id: string; name?: string; system_tags?: string[] }>(
-        ctx.api,
-        'tasks.get_all',
-        { only_fields: ['id', 'name', 'system_tags'], search_hidden: true },
-        'tasks',
-        'id',
-        tasks.map((t) => t.id),
-      ),
-    );
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    const dropped = new Set<string>();
-    for (const t of tasks) {
-      const r = byId.get(t.id);
-      if (r && !(r.system_tags ?? []).includes('archived')) {
-        dropped.add(t.id);
-        log.warn(`Task ${t.id} was un-archived after the cleanup started deleting its files; left alone`);
-        addSkipped(report, { id: t.id, name: r.name ?? t.name, reason: 'un-archived after the cleanup started on it' });
-      }
-    }
-    tasks = tasks.filter((t) => !dropped.has(t.id));
-    models = models.filter((m) => !m.owner || !dropped.has(m.owner));
-  }
+  // Judged again just before anything is deleted: a replayed entry may be days old, and even
+  // within a pass a task can be un-archived or a model published between planning and now.
+  ({ tasks, models } = await ctx.limit(() =>
+    rejudgeEntry({ api: ctx.api, rules: ctx.rules, report, log, refs: ctx.refs, hints: ctx.hints }, entry),
+  ));
 
   let deferredReady: JournalModel[] = [];
   let waiting: JournalDeferred[] = entry.deferred;

@@ -17,6 +17,9 @@ export interface JournalTask {
   files: string[];
   /** known sizes of some of those files (for the report when the backend does not tell) */
   sizes?: Record<string, number>;
+  /** the rule that decided the deletion and why: the re-check before deleting carries it over */
+  rule?: string;
+  reason?: string;
 }
 
 export interface JournalModel {

@@ -1,11 +1,17 @@
 import type { RetentionRules } from './rules/retention.js';
 
 /** Everything a pass needs to know besides its ports. */
+import type { KeyHints } from './references.js';
+
 export interface CleanupOptions {
   /** archived longer than this many days (fractional allowed) */
   deleteThresholdDays: number;
   /** false: only Draft tasks; true: any status, published included */
   forceDelete: boolean;
+  /** with forceDelete: published output models are deleted with their task (default: they stay) */
+  deletePublishedModels: boolean;
+  /** how URLs of one place may be spelled (S3 endpoint hosts, file-server paths), for the references */
+  referenceHints?: KeyHints;
   /** plan only: nothing is deleted, nothing journaled */
   dryRun: boolean;
   /** read calls in flight at once within a batch */
@@ -29,6 +35,7 @@ export interface CleanupOptions {
 export const DEFAULT_OPTIONS: CleanupOptions = {
   deleteThresholdDays: 30,
   forceDelete: false,
+  deletePublishedModels: false,
   dryRun: false,
   concurrency: 4,
   batchSize: 500,

@@ -3,6 +3,14 @@
  * to any more (left by the official script, by UI deletes, by old SDKs), older than a minimum age
  * so an upload in progress is never taken.
  *
+ * "Nothing references it" is not "ClearML wrote it": a bucket or a file server also holds files put
+ * there by StorageManager, by other tools, by another ClearML server. So by default only files below
+ * a task's folder (`<name>.<task id>/`) or a Report's (`reports/<id>/`) are candidates; anything
+ * else needs `anyFile` (the command asks for an explicit --root with it). And before deleting under
+ * a root, the share of its files that look unreferenced is measured: above `maxOrphanShare` (half by
+ * default) the sweep deletes nothing there and says why, since that is what a wrong configuration
+ * (another server's bucket, a URL spelled differently) looks like.
+ *
  * Order: references first (complete, in streaming pages), then each root's listing, streamed and
  * judged file by file. Before a batch of candidates is deleted it is checked again: tasks named in
  * the paths (`<task name>.<task id>` folders) are read afresh, with their models and events, and
@@ -16,7 +24,7 @@ import { errorMessage } from './ports.js';
 import { datasetLinkUrls } from './lineage.js';
 import { acquireLock, type Lock } from './lock.js';
 import { daysToMs } from './dates.js';
-import { addModelReferences, addTaskReferences, collectReferences, type ReferenceIndex } from './references.js';
+import { addModelReferences, addTaskReferences, collectReferences, REF_TASK_FIELDS, type ReferenceIndex } from './references.js';
 import type { SpillMapOptions } from './spill-map.js';
 import { OrphanJournal } from './orphan-journal.js';
 import type { FileOutcome } from './ports.js';
@@ -62,6 +70,12 @@ export interface OrphanOptions {
   concurrency?: number;
   eventTasksPerCall?: number;
   s3Hosts?: string[];
+  /** other paths the file server is reached under (e.g. the web server's /files) */
+  fileServerPaths?: string[];
+  /** also files outside task and Report folders (default false: only what ClearML wrote) */
+  anyFile?: boolean;
+  /** above this share of unreferenced files (0..1) nothing is deleted under a root (default 0.5) */
+  maxOrphanShare?: number;
   /** orphans kept in the report's list (counts are complete) */
   listCap?: number;
   now?: () => Date;
@@ -83,6 +97,8 @@ export interface RootTotals {
   refused: number;
   /** kept at the second check (a task or model found pointing to it) */
   rechecked: number;
+  /** outside task and Report folders: not written by ClearML, never a candidate (unless anyFile) */
+  notOwned: number;
   error?: string;
 }
 
@@ -103,7 +119,23 @@ export interface OrphanReport {
 const TASK_FOLDER = /\.([0-9a-f]{32})$/i;
 
 function zero(root: string): RootTotals {
-  return { root, listed: 0, bytes: 0, referenced: 0, young: 0, orphans: 0, orphanBytes: 0, deleted: 0, deletedBytes: 0, failed: 0, refused: 0, rechecked: 0 };
+  return { root, listed: 0, bytes: 0, referenced: 0, young: 0, orphans: 0, orphanBytes: 0, deleted: 0, deletedBytes: 0, failed: 0, refused: 0, rechecked: 0, notOwned: 0 };
+}
+
+/** The share check only applies from this many files in scope (a handful proves nothing). */
+export const MIN_FILES_FOR_SHARE = 20;
+
+/** True when the URL lies below a `reports/<32 hex id>/` folder (where the web app puts Report images). */
+export function inReportFolder(url: string): boolean {
+  const path = url.replace(/^[a-z0-9+.-]+:\/\/[^/]*/i, '');
+  const segs = path.split('/').filter((s) => s !== '');
+  for (let i = 0; i + 2 < segs.length; i++) if (segs[i] === 'reports' && /^[0-9a-f]{32}$/i.test(segs[i + 1])) return true;
+  return false;
+}
+
+/** Written by ClearML: below a task folder or a Report folder. */
+export function writtenByClearML(url: string): boolean {
+  return taskIdsInPath(url).length > 0 || inReportFolder(url);
 }
 
 function totalsOnly(t: RootTotals): OrphanReport['total'] {
@@ -164,6 +196,7 @@ export async function sweepOrphans(deps: OrphanDeps, o: OrphanOptions): Promise<
       deps.references ??
       (ownRefs = await collectReferences(deps.api, {
         s3Hosts: o.s3Hosts,
+        fileServerPaths: o.fileServerPaths,
         concurrency: o.concurrency,
         eventTasksPerCall: o.eventTasksPerCall,
         light: true,
@@ -189,10 +222,38 @@ export async function sweepOrphans(deps: OrphanDeps, o: OrphanOptions): Promise<
       log.error(report.error);
     }
 
+    const inScope = (url: string) => o.anyFile || writtenByClearML(url);
+    const maxShare = o.maxOrphanShare ?? 0.5;
     let listedSoFar = 0;
     for (const root of o.roots) {
       const totals = zero(root);
       report.roots.push(totals);
+      let mayDeleteRoot = mayDelete;
+      if (mayDelete && maxShare < 1) {
+        // first look, nothing deleted: what share of this root looks unreferenced?
+        let scope = 0;
+        let unreferenced = 0;
+        try {
+          for await (const f of deps.storage.list(root, { fileServerDir: o.fileServerDir })) {
+            if (deps.signal?.aborted) break;
+            if (!inScope(f.url)) continue;
+            scope++;
+            if (f.mtime <= cutoff && refs.ownerOf(f.url) === undefined) unreferenced++;
+          }
+        } catch {
+          /* the listing below reports it */
+        }
+        if (scope >= MIN_FILES_FOR_SHARE && unreferenced > maxShare * scope) {
+          mayDeleteRoot = false;
+          const why =
+            `${unreferenced} of the ${scope} files ClearML wrote under ${root} look unreferenced (more than ${Math.round(maxShare * 100)}%): ` +
+            'nothing is deleted there. This is what a root of another server, or URLs spelled differently than the configuration ' +
+            '(S3 endpoint host, file-server address), look like; check, then allow a larger share if it is right';
+          totals.error = why;
+          report.error ??= why;
+          log.error(why);
+        }
+      }
       let batch: ListedFile[] = [];
       const flush = async () => {
         const b = batch;
@@ -214,7 +275,7 @@ export async function sweepOrphans(deps: OrphanDeps, o: OrphanOptions): Promise<
           listed.set(f.url, item);
           if (report.orphanList.length < listCap) report.orphanList.push(item);
         }
-        if (!mayDelete || orphans.length === 0) {
+        if (!mayDeleteRoot || orphans.length === 0) {
           if (orphans.length) await deps.onOrphans?.([...listed.values()]);
           return;
         }
@@ -244,6 +305,11 @@ export async function sweepOrphans(deps: OrphanDeps, o: OrphanOptions): Promise<
           totals.bytes += f.size;
           listedSoFar++;
           if (listedSoFar % 200 === 0) deps.onProgress?.({ phase: 'listing', done: listedSoFar, unit: 'files' });
+          if (!inScope(f.url)) {
+            totals.notOwned++;
+            deps.onFile?.(f, refs.ownerOf(f.url), root);
+            continue;
+          }
           const owner = refs.ownerOf(f.url);
           if (owner !== undefined) {
             totals.referenced++;
@@ -305,7 +371,7 @@ async function recheck(
   if (ids.length) {
     const tasks = await api.call<{ tasks?: Array<{ id: string }> }>('tasks.get_all', {
       id: ids,
-      only_fields: ['id', 'name', 'project', 'system_tags', 'execution.artifacts'],
+      only_fields: REF_TASK_FIELDS,
       search_hidden: true,
       page: 0,
       page_size: 500,

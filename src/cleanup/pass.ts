@@ -16,8 +16,9 @@ import { chunks } from './listing.js';
 import { acquireLock, type Lock } from './lock.js';
 import { resolveOptions, type CleanupOptions } from './options.js';
 import { planBatch, type BatchPlan, type PlanContext } from './plan.js';
-import { addFailed, addFileOutcome, addKeptModel, addPlanned, addSkipped, countRule, formatBytes, newReport, type PassReport } from './report.js';
-import { selectTasks, type Candidate, type Rules } from './select.js';
+import { collectReferences, ReferenceIndex } from './references.js';
+import { addFailed, addFileOutcome, addKeptFile, addKeptModel, addPlanned, addSkipped, countRule, formatBytes, newReport, type PassReport } from './report.js';
+import { selectTasks, type Candidate, type Rules, type Selection } from './select.js';
 import { datasetOrder, type DatasetOrder } from './lineage-pass.js';
 import { compileRetention, retentionActive } from './rules/retention.js';
 import { loadProjectPaths } from './rules/projects.js';
@@ -65,7 +66,13 @@ function entryOf(plan: BatchPlan, force: boolean, id: string, now: Date): Journa
     id,
     createdAt: now.toISOString(),
     force,
-    tasks: plan.tasks.map((t) => ({ id: t.id, name: t.name, files: t.files, ...(t.sizes ? { sizes: t.sizes } : {}) })),
+    tasks: plan.tasks.map((t) => ({
+      id: t.id,
+      name: t.name,
+      files: t.files,
+      ...(t.sizes ? { sizes: t.sizes } : {}),
+      ...(t.rule ? { rule: t.rule, reason: t.reason } : {}),
+    })),
     models: plan.models.map((m) => ({ id: m.id, owner: m.owner, file: m.deleteFile ? m.uri : undefined })),
     deferred: plan.deferred.map((d) => ({ id: d.id, owner: d.owner, uri: d.uri, waitingFor: d.waitingFor })),
   };
@@ -84,10 +91,15 @@ interface Pass {
   exec?: ExecContext & { journal: Journal };
   lock?: Lock;
   now: Date;
+  /** journal entries an earlier pass left, read before the selection */
+  leftover: JournalEntry[];
+  /** what stays this pass (everything outside its deletion), read once after the selection */
+  refs?: ReferenceIndex;
 }
 
 export async function runPass(deps: PassDeps, options: Partial<CleanupOptions>): Promise<PassReport> {
   const opts = resolveOptions(options);
+  opts.referenceHints ??= deps.storage.referenceHints;
   const now = opts.now?.() ?? new Date();
   const started = Date.now();
   const api = new CountingApi(deps.api);
@@ -113,17 +125,19 @@ export async function runPass(deps: PassDeps, options: Partial<CleanupOptions>):
     rules: {
       cutoff,
       forceDelete: opts.forceDelete,
+      deletePublishedModels: opts.deletePublishedModels,
       protectedIds: new Set(deps.protectedTaskIds ?? []),
       thresholdDays: opts.deleteThresholdDays,
       ...(retentionActive(opts.retention) ? { retention: compileRetention(opts.retention!) } : {}),
       ...(deps.protect ? { protect: deps.protect } : {}),
       ...(deps.taskBytes ? { taskBytes: deps.taskBytes } : {}),
     },
+    leftover: [],
   };
   if (p.rules.retention) report.retention = opts.retention;
   if (!opts.dryRun && opts.stateDir) {
     const journal = new Journal(opts.stateDir);
-    p.exec = { api, storage: deps.storage, journal, report, log, limit };
+    p.exec = { api, storage: deps.storage, journal, report, log, limit, rules: p.rules, hints: opts.referenceHints };
     report.journal.dir = journal.dir;
   }
 
@@ -135,13 +149,17 @@ export async function runPass(deps: PassDeps, options: Partial<CleanupOptions>):
       if (tooOld) throw new Error(tooOld);
       p.lock = await acquireLock(opts.stateDir!);
     }
+    await readJournal(p);
+    const { selection, order } = await select(p);
+    await readReferences(p, order);
     await replayJournal(p);
-    await processBatches(p);
+    await processBatches(p, selection, order);
     await settleJournal(p);
   } catch (err) {
     report.error ??= errorMessage(err);
     log.error(`Cleanup pass ended early: ${report.error}`);
   } finally {
+    p.refs?.close();
     await p.lock?.release();
   }
   report.finishedAt = new Date().toISOString();
@@ -152,29 +170,21 @@ export async function runPass(deps: PassDeps, options: Partial<CleanupOptions>):
   return report;
 }
 
-/** 0. What an earlier (killed) pass started is finished before anything new is planned. */
-async function replayJournal(p: Pass): Promise<void> {
+/** 0. What an earlier (killed) pass left: read first, finished once the references are known. */
+async function readJournal(p: Pass): Promise<void> {
   if (!p.exec) return;
   const { journal } = p.exec;
   await journal.init();
   const { entries, unreadable } = await journal.list();
   p.report.journal.unreadable = unreadable;
   for (const f of unreadable) p.log.error(`Journal entry ${f} cannot be read; move it away after checking it`);
-  for (const e of entries) {
-    p.log.info(`Finishing journal entry ${e.id} left by an earlier pass (${e.tasks.length} tasks, ${e.models.length + e.deferred.length} models)`);
-    try {
-      const left = await executeEntry(p.exec, e, { replay: true, finishDeferred: true });
-      if (isEmptyEntry(left)) p.report.journal.replayedEntries++;
-    } catch (err) {
-      p.log.error(`Journal entry ${e.id} could not be finished: ${errorMessage(err)}`);
-    }
-  }
+  p.leftover = entries;
 }
 
-/** 1. Selection, completely, before anything is deleted; 2. then batch after batch. */
-async function processBatches(p: Pass): Promise<void> {
+/** 1. Selection, completely, before anything is deleted. */
+async function select(p: Pass): Promise<{ selection: Selection; order: DatasetOrder }> {
   const { report, log, opts, deps } = p;
-  let selection;
+  let selection: Selection;
   try {
     if (p.rules.retention) {
       const r = p.rules.retention.rules;
@@ -187,6 +197,9 @@ async function processBatches(p: Pass): Promise<void> {
     report.error = `listing archived tasks failed: ${errorMessage(err)}`;
     throw err;
   }
+  // tasks of a leftover entry are finished by its replay (and judged again there)
+  const inJournal = new Set(p.leftover.flatMap((e) => e.tasks.map((t) => t.id)));
+  if (inJournal.size) selection.deletable = selection.deletable.filter((c) => !inJournal.has(c.id));
   report.selected = selection.deletable.length + selection.skipped.length;
   for (const s of selection.skipped) addSkipped(report, s);
   if (selection.budgets?.length) report.budgets = selection.budgets;
@@ -201,7 +214,57 @@ async function processBatches(p: Pass): Promise<void> {
     `Found ${report.selected} archived tasks ${selection.budgets ? 'older than the threshold or over a project budget' : `older than ${opts.deleteThresholdDays} days`}: ` +
       `${selection.deletable.length - order.keptCount} to delete, ${selection.skipped.length + order.keptCount} kept`,
   );
+  return { selection, order };
+}
 
+/**
+ * 2. Everything that stays (all tasks but this pass's and the leftover entries', every model not
+ * owned by one of them): a file of a deleted task any of it points to is kept.
+ */
+async function readReferences(p: Pass, order: DatasetOrder): Promise<void> {
+  // what this pass means to delete (dataset versions kept for lineage are not in the order: they stay)
+  const exclude = new Set([...order.plain, ...order.layers.flat()].map((c) => c.id));
+  for (const e of p.leftover) for (const t of e.tasks) exclude.add(t.id);
+  if (exclude.size === 0) return;
+  try {
+    p.refs = await collectReferences(p.api, {
+      ...p.opts.referenceHints,
+      exclude,
+      concurrency: p.opts.concurrency,
+      eventTasksPerCall: p.opts.eventTasksPerCall,
+      log: p.log,
+      signal: p.deps.signal,
+    });
+  } catch (err) {
+    p.report.error = `reading what other tasks and models reference failed: ${errorMessage(err)}`;
+    throw err;
+  }
+  if (p.refs.failedTasks.length) {
+    p.log.warn(
+      `The debug and plot images of ${p.refs.failedTasks.length} tasks that stay could not be read (e.g. ${p.refs.failedTasks[0]}); ` +
+        'a file of a deleted task only they point to would not be seen',
+    );
+  }
+  if (p.exec) p.exec.refs = p.refs;
+}
+
+/** 3. The leftover entries, judged again before anything of them is deleted. */
+async function replayJournal(p: Pass): Promise<void> {
+  if (!p.exec) return;
+  for (const e of p.leftover) {
+    p.log.info(`Finishing journal entry ${e.id} left by an earlier pass (${e.tasks.length} tasks, ${e.models.length + e.deferred.length} models)`);
+    try {
+      const left = await executeEntry(p.exec, e, { replay: true, finishDeferred: true });
+      if (isEmptyEntry(left)) p.report.journal.replayedEntries++;
+    } catch (err) {
+      p.log.error(`Journal entry ${e.id} could not be finished: ${errorMessage(err)}`);
+    }
+  }
+}
+
+/** 4. Batch after batch. */
+async function processBatches(p: Pass, selection: Selection, order: DatasetOrder): Promise<void> {
+  const { report, log, opts, deps } = p;
   const planCtx: PlanContext = {
     api: p.api,
     rules: p.rules,
@@ -209,6 +272,7 @@ async function processBatches(p: Pass): Promise<void> {
     limit: p.limit,
     eventState: newScanState(),
     eventTasksPerCall: opts.eventTasksPerCall,
+    refs: (p.refs ??= new ReferenceIndex(opts.referenceHints ?? {})),
   };
   // Plain tasks first, then dataset versions children before parents (see lineage.ts).
   const batches = [...chunks(order.plain, opts.batchSize), ...order.layers.flatMap((l) => chunks(l, opts.batchSize))];
@@ -260,7 +324,7 @@ async function handlePlan(p: Pass, plan: BatchPlan, i: number, batches: Candidat
   for (const f of plan.failed) addFailed(report, f);
   for (const m of plan.keptModels) addKeptModel(report, m);
   report.models.deferred += plan.deferred.length;
-  report.files.keptShared += plan.keptFiles.length;
+  for (const f of plan.keptFiles) addKeptFile(report, f.url, f.reason);
   await deps.onPlan?.(plan);
 
   for (const t of plan.tasks) countRule(report, 'taken', t.rule ?? 'age');

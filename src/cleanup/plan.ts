@@ -8,6 +8,9 @@ import type { Api } from './ports.js';
 import { judge, SELECT_FIELDS, type Candidate, type Rules, type SkippedTask, type TaskRow } from './select.js';
 import { listAll, listAllChunked } from './listing.js';
 import { collectEventUrls, type EventScanState } from './events.js';
+import { isOwnedBy } from './ownership.js';
+import { NO_OWNER, type ReferenceIndex } from './references.js';
+import { modelsPointingInto } from './shared-files.js';
 
 export interface PlannedTask {
   id: string;
@@ -23,6 +26,10 @@ export interface PlannedTask {
   models: string[];
   /** sizes the task records for some files (artifact content_size), for the bytes freed */
   sizes?: Record<string, number>;
+  /** a hidden task (system tag `hidden`): Reports, datasets, pipelines' steps... */
+  hidden?: boolean;
+  /** the task's type when it is not an ordinary one worth naming (e.g. `report`) */
+  type?: string;
   /** the rule that decided the deletion, and why ("older than 30 days", "over budget of ...") */
   rule?: string;
   reason?: string;
@@ -75,9 +82,16 @@ export interface PlanContext {
   limit: LimitFunction;
   eventState: EventScanState;
   eventTasksPerCall: number;
+  /**
+   * What stays (every task outside this pass's deletion and the models not owned by one): any file
+   * it points to is kept. Kept models and refused tasks of each batch are added to it as found.
+   */
+  refs: ReferenceIndex;
 }
 
 interface TaskDoc extends TaskRow {
+  type?: string;
+  report_assets?: string[];
   execution?: { artifacts?: Array<{ key?: string; mode?: string; uri?: string; content_size?: number }> };
   models?: { input?: Array<{ model?: string; name?: string }>; output?: Array<{ model?: string; name?: string }> };
   parent?: string;
@@ -91,7 +105,7 @@ interface ModelDoc {
   ready?: boolean;
 }
 
-export const DOC_FIELDS = [...SELECT_FIELDS, 'project', 'tags', 'execution.artifacts', 'models.output', 'models.input'];
+export const DOC_FIELDS = [...SELECT_FIELDS, 'project', 'tags', 'type', 'report_assets', 'execution.artifacts', 'models.output', 'models.input'];
 const MODEL_FIELDS = ['id', 'name', 'task', 'uri', 'ready'];
 
 /** Artifacts we uploaded: mode output (the default) with a URI. Input artifacts belong to others. */
@@ -101,6 +115,11 @@ export function artifactUrls(doc: TaskDoc): string[] {
     if (a && a.mode !== 'input' && typeof a.uri === 'string' && a.uri.trim()) out.push(a.uri.trim());
   }
   return out;
+}
+
+/** Images the web app uploaded for a Report (its `report_assets`). */
+export function reportAssetUrls(doc: TaskDoc): string[] {
+  return (doc.report_assets ?? []).filter((u): u is string => typeof u === 'string' && u.trim() !== '').map((u) => u.trim());
 }
 
 function isDeletedMarker(task: string | null | undefined): boolean {
@@ -175,6 +194,17 @@ export async function planBatch(ctx: PlanContext, batch: Candidate[]): Promise<B
     }
   }
 
+  // Published models stay with force_delete too (the server re-points them to __DELETED__<task>,
+  // as it does itself): clearml-serving picks them by query, so no task shows that use.
+  if (rules.forceDelete && !rules.deletePublishedModels) {
+    for (const [mid, owner] of [...ownerOf]) {
+      const m = models.get(mid);
+      if (!m?.ready) continue;
+      ownerOf.delete(mid);
+      plan.keptModels.push({ id: mid, name: m.name, owner, reason: 'published; delete_published_models is off' });
+    }
+  }
+
   // 4. Tasks the server would refuse without force: found now, before any file is touched.
   const refuse = new Map<string, string>();
   for (const c of children) if (c.parent && liveSet.has(c.parent)) refuse.set(c.parent, `has published child task ${c.id} and force_delete is off`);
@@ -193,6 +223,14 @@ export async function planBatch(ctx: PlanContext, batch: Candidate[]): Promise<B
   }
   const deletingSet = new Set(deleting.map((d) => d.id));
   for (const [mid, owner] of [...ownerOf]) if (!deletingSet.has(owner)) ownerOf.delete(mid);
+  // a task that stays after all now holds what it points to, like any kept task
+  for (const d of live) {
+    if (deletingSet.has(d.id)) continue;
+    for (const a of d.execution?.artifacts ?? []) if (a?.uri) ctx.refs.add(a.uri, NO_OWNER);
+    for (const u of reportAssetUrls(d)) ctx.refs.add(u, NO_OWNER);
+    for (const u of debug.urls.get(d.id) ?? []) ctx.refs.add(u, NO_OWNER);
+    for (const u of plots.urls.get(d.id) ?? []) ctx.refs.add(u, NO_OWNER);
+  }
 
   // 5. Models used as input elsewhere: kept, or deferred until their other users are deleted.
   const candidateModels = [...ownerOf.keys()];
@@ -232,29 +270,30 @@ export async function planBatch(ctx: PlanContext, batch: Candidate[]): Promise<B
     }
   }
 
-  // 6. Files another model (kept, deferred or foreign) also points to stay.
-  const candidateUris = new Set<string>();
-  for (const mid of deleteModels) if (models.get(mid)!.uri) candidateUris.add(models.get(mid)!.uri!);
-  for (const d of deleting) for (const u of artifactUrls(d)) candidateUris.add(u);
-  const sharing = candidateUris.size
-    ? await limit(() =>
-        listAllChunked<ModelDoc>(api, 'models.get_all', { only_fields: ['id', 'uri', 'task'] }, 'models', 'uri', [...candidateUris]),
-      )
-    : [];
-  const keptBy = new Map<string, string>();
-  for (const m of sharing) if (m.uri && !deleteModels.has(m.id) && !keptBy.has(m.uri)) keptBy.set(m.uri, m.id);
+  // 6. Every model that stays holds its file; so does any other model pointing into the folders
+  // of the tasks going (however its URL is spelled, and whether or not it was there when the
+  // reference index was read).
+  for (const m of models.values()) if (m.uri && !deleteModels.has(m.id)) ctx.refs.add(m.uri, NO_OWNER, false, m.id);
+  const pointing = deleting.length ? await limit(() => modelsPointingInto(api, deleting.map((d) => d.id))) : [];
+  for (const m of pointing) if (m.uri && !deleteModels.has(m.id)) ctx.refs.add(m.uri, NO_OWNER, false, m.id);
+  const keepReason = (url: string, owner: string): string | undefined => {
+    if (!isOwnedBy(url, owner, ctx.refs.hints)) return `outside the folder of task ${owner} (registered by URL): not ours to delete`;
+    const holder = ctx.refs.ownerOf(url);
+    if (holder !== undefined) return `still used by ${ctx.refs.describe(holder)}`;
+    return undefined;
+  };
 
   for (const mid of deleteModels) {
     const m = models.get(mid)!;
     const uri = m.uri || undefined;
-    const holder = uri ? keptBy.get(uri) : undefined;
+    const why = uri ? keepReason(uri, ownerOf.get(mid)!) : undefined;
     plan.models.push({
       id: mid,
       name: m.name,
       owner: ownerOf.get(mid)!,
       uri,
-      deleteFile: !!uri && !holder,
-      ...(holder ? { keepFileReason: `model ${holder} points to the same file` } : {}),
+      deleteFile: !!uri && !why,
+      ...(why ? { keepFileReason: why } : {}),
     });
   }
 
@@ -262,13 +301,11 @@ export async function planBatch(ctx: PlanContext, batch: Candidate[]): Promise<B
   for (const d of deleting) {
     const c = decided.get(d.id);
     const files = new Set<string>();
-    for (const u of artifactUrls(d)) {
-      const holder = keptBy.get(u);
-      if (holder) keptFiles.set(u, `model ${holder} points to the same file`);
+    for (const u of [...artifactUrls(d), ...reportAssetUrls(d), ...(debug.urls.get(d.id) ?? []), ...(plots.urls.get(d.id) ?? [])]) {
+      const why = keepReason(u, d.id);
+      if (why) keptFiles.set(u, why);
       else files.add(u);
     }
-    for (const u of debug.urls.get(d.id) ?? []) files.add(u);
-    for (const u of plots.urls.get(d.id) ?? []) files.add(u);
     const own = plan.models.filter((m) => m.owner === d.id);
     for (const m of own) {
       if (m.deleteFile && m.uri) files.add(m.uri);
@@ -289,6 +326,8 @@ export async function planBatch(ctx: PlanContext, batch: Candidate[]): Promise<B
       files: [...files],
       models: own.map((m) => m.id),
       ...(Object.keys(sizes).length ? { sizes } : {}),
+      ...((d.system_tags ?? []).includes('hidden') ? { hidden: true } : {}),
+      ...(d.type === 'report' ? { type: 'report' } : {}),
       ...(c?.rule ? { rule: c.rule, reason: c.reason } : {}),
     });
   }

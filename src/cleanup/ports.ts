@@ -45,6 +45,8 @@ export interface Storage {
   readText?(url: string, maxBytes: number): Promise<string>;
   /** the allow roots in force (the default roots of the orphan sweep) */
   roots?: readonly string[];
+  /** other spellings of the same places (S3 endpoint hosts, file-server base paths), for the references */
+  referenceHints?: { s3Hosts?: string[]; fileServerPaths?: string[] };
 }
 
 /** Progress of long work, for a bar or periodic lines (the engine never knows which). */

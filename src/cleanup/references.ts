@@ -1,32 +1,74 @@
 /**
  * Every storage URL the ClearML server still points to: task artifacts (any mode), models, debug
- * images and plot images, of every task (archived and hidden included) and every model. Read in
- * streaming pages of 500 tasks; only a compact index is kept: a 72-bit hash of each normalized URL
- * (-> the index of the task owning it) and one small row per task. A hash collision can only make
- * a file look referenced, i.e. kept: never the wrong way round. The hashes live in a SpillMap:
- * past a fixed number of keys they move to a temporary SQLite file, so memory stays bounded
- * whatever the server's size. Call close() when done with the index.
+ * images and plot images, a Report's `report_assets` and the file URLs in its markdown, and URLs
+ * held in hyperparameters and configuration objects, of every task (archived and hidden included)
+ * and every model. Read in streaming pages of 500 tasks; only a compact index is kept: a 72-bit
+ * hash of each normalized URL (-> the index of the task owning it) and one small row per task. A
+ * hash collision can only make a file look referenced, i.e. kept: never the wrong way round.
+ *
+ * One index serves the orphan sweep (is anything pointing to this file?) and a pass (does anything
+ * outside the deletion still point to this file of a deleted task?). Normalisation only ever merges
+ * spellings, so a mistake keeps a file rather than deleting it:
+ * - file servers: origin ignored (host, port, http/https), percent-encoding decoded, a leading
+ *   `files` segment (the web server's `/files` proxy) or a configured base path taken off;
+ * - S3: the endpoint host is ignored (`s3://minio:9000/b/k`, `s3://127.0.0.1:9000/b/k` and
+ *   `s3://b/k` are one key), so aliases of one endpoint never make a bucket look orphaned;
+ * - empty path segments (`a//b`, trailing `/`) dropped everywhere.
+ *
+ * The hashes live in a SpillMap: past a fixed number of keys they move to a temporary SQLite file,
+ * so memory stays bounded whatever the server's size. Call close() when done with the index.
  */
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import { iterateSnapshotPages } from '../api/paging.js';
-import { classifyUrl, type StorageLocation } from '../storage/url.js';
+import { classifyUrl, type ClassifyHints, type StorageLocation } from '../storage/url.js';
 import type { Api, Logger, ProgressEvent } from './ports.js';
 import { silentLogger } from './ports.js';
 import { collectEventUrls, newScanState } from './events.js';
 import { SpillMap, type SpillMapOptions } from './spill-map.js';
 
-/** Normalized key parts: where (head) and the path segments below it. Origins of file servers are
- * ignored on purpose: the same path under another host name is treated as the same file (kept). */
+export interface KeyHints {
+  /** S3-compatible hosts from the configuration (see classifyUrl) */
+  s3Hosts?: string[];
+  /** path prefixes a file server is also reached under (e.g. `/files` behind the web server) */
+  fileServerPaths?: string[];
+}
+
+function decoded(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** The file-server path prefixes (as segments) taken off before keying. */
+function fileServerPrefixes(hints?: KeyHints): string[][] {
+  const out: string[][] = [['files']];
+  for (const p of hints?.fileServerPaths ?? []) {
+    let path = p;
+    if (/^[a-z]+:\/\//i.test(p)) {
+      try {
+        path = new URL(p).pathname;
+      } catch {
+        continue;
+      }
+    }
+    const segs = path.split('/').filter((x) => x !== '').map(decoded);
+    if (segs.length && !out.some((o) => o.join('/') === segs.join('/'))) out.push(segs);
+  }
+  return out;
+}
+
+/** Normalized key parts: where (head) and the path segments below it. */
 export function keyParts(loc: StorageLocation): { head: string; segments: string[] } | undefined {
   if (loc.unsafe) return undefined;
-  const segs = [...loc.segments];
-  while (segs.length && segs[segs.length - 1] === '') segs.pop();
+  const segs = loc.segments.filter((s) => s !== '').map((s) => (loc.backend === 'fileserver' ? s : decoded(s)));
   switch (loc.backend) {
     case 'fileserver':
       return { head: 'h', segments: segs };
     case 's3':
-      return { head: `s3:${loc.host ?? ''}/${loc.bucket}`, segments: segs };
+      return { head: `s3:${loc.bucket}`, segments: segs };
     case 'gs':
       return { head: `gs:${loc.bucket}`, segments: segs };
     case 'azure':
@@ -36,6 +78,33 @@ export function keyParts(loc: StorageLocation): { head: string; segments: string
     default:
       return undefined;
   }
+}
+
+/**
+ * Every key a URL may be known under: its own, and for a file server the same path without a
+ * proxy prefix. A reference is stored under all of them, a lookup tries all of them.
+ */
+export function keyVariants(url: string, hints?: KeyHints): Array<{ head: string; segments: string[] }> | undefined {
+  const parts = keyParts(classifyUrl(url.trim(), hints));
+  if (!parts) return undefined;
+  const out = [parts];
+  if (parts.head === 'h') {
+    for (const pre of fileServerPrefixes(hints)) {
+      if (parts.segments.length > pre.length && pre.every((s, i) => parts.segments[i] === s)) {
+        out.push({ head: parts.head, segments: parts.segments.slice(pre.length) });
+      }
+    }
+  }
+  return out;
+}
+
+/** URLs written inside free text (hyperparameters, configuration, Report markdown). */
+const URL_IN_TEXT = /\b(?:https?|s3|gs|azure|file):\/\/[^\s"'<>()\[\]{}`\\,]+/gi;
+
+export function urlsInText(text: string): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(URL_IN_TEXT)) out.add(m[0].replace(/[.;:!?]+$/, ''));
+  return [...out];
 }
 
 function hashKey(head: string, segments: string[], n: number): string {
@@ -86,12 +155,14 @@ export const NO_OWNER = -1;
 
 export class ReferenceIndex {
   private readonly owners: SpillMap;
+  /** key -> model id, when one model is the key's only holder (so that model's own deletion can look past it) */
+  private readonly soleModel = new Map<string, string>();
   readonly tasks: TaskTable;
   /** tasks whose debug or plot events could not be read: their files must not be judged */
   failedTasks: string[] = [];
   models = 0;
 
-  constructor(readonly hints: { s3Hosts?: string[] } = {}, light = false, spill: SpillMapOptions = {}) {
+  constructor(readonly hints: KeyHints = {}, light = false, spill: SpillMapOptions = {}) {
     this.tasks = new TaskTable(light);
     this.owners = new SpillMap(spill);
   }
@@ -110,12 +181,20 @@ export class ReferenceIndex {
     this.owners.close();
   }
 
-  /** Adds a reference; false when the URL is not a storage URL we understand. */
-  add(url: string, owner: number): boolean {
-    const parts = keyParts(classifyUrl(url.trim(), this.hints));
-    if (!parts || parts.segments.length === 0) return false;
-    const k = hashKey(parts.head, parts.segments, parts.segments.length);
-    this.owners.setIfAbsent(k, owner);
+  /**
+   * Adds a reference; false when the URL is not a storage URL we understand. `exact`: the URL was
+   * found in free text (a hyperparameter, markdown), where a folder such as an output_uri must not
+   * hold everything below it; only the very file is held.
+   */
+  add(url: string, owner: number, exact = false, model?: string): boolean {
+    const variants = keyVariants(url, this.hints);
+    if (!variants || variants[0].segments.length === 0) return false;
+    for (const parts of variants) {
+      const k = (exact ? '=' : '') + hashKey(parts.head, parts.segments, parts.segments.length);
+      if (this.owners.setIfAbsent(k, owner)) {
+        if (model) this.soleModel.set(k, model);
+      } else if (this.soleModel.has(k) && this.soleModel.get(k) !== model) this.soleModel.delete(k);
+    }
     return true;
   }
 
@@ -123,20 +202,44 @@ export class ReferenceIndex {
    * The owner of a listed file: the reference to the file itself, or to one of its folders (a model
    * or artifact pointing to a folder holds everything below it). undefined: nothing points to it.
    */
-  ownerOf(url: string): number | undefined {
-    const parts = keyParts(classifyUrl(url, this.hints));
-    if (!parts) return NO_OWNER; // not understood: treat as referenced (never deleted)
-    for (let n = parts.segments.length; n >= 1; n--) {
-      const o = this.owners.get(hashKey(parts.head, parts.segments, n));
-      if (o !== undefined) return o;
+  ownerOf(url: string, ignoreModels?: ReadonlySet<string>): number | undefined {
+    const variants = keyVariants(url, this.hints);
+    if (!variants) return NO_OWNER; // not understood: treat as referenced (never deleted)
+    const held = (k: string): number | undefined => {
+      const o = this.owners.get(k);
+      if (o === undefined || !ignoreModels) return o;
+      const m = this.soleModel.get(k);
+      return m !== undefined && ignoreModels.has(m) ? undefined : o;
+    };
+    for (const parts of variants) {
+      const n0 = parts.segments.length;
+      const exact = held('=' + hashKey(parts.head, parts.segments, n0));
+      if (exact !== undefined) return exact;
+      for (let n = n0; n >= 1; n--) {
+        const o = held(hashKey(parts.head, parts.segments, n));
+        if (o !== undefined) return o;
+      }
     }
     return undefined;
+  }
+
+  /** Who holds a URL, in words (for reports): "task <id> (<name>)" or "a model". */
+  describe(owner: number): string {
+    const row = owner >= 0 ? this.tasks.rows[owner] : undefined;
+    return row ? `task ${row.id}${row.name ? ` (${row.name})` : ''}` : 'a model or another task';
   }
 }
 
 export interface ReferenceOptions {
   /** S3-compatible hosts from the configuration (see classifyUrl) */
   s3Hosts?: string[];
+  /** other paths the file server is reached under (see KeyHints) */
+  fileServerPaths?: string[];
+  /**
+   * Tasks left out, with the models whose `task` is one of them: a pass indexes what stays, so
+   * that any hit means a file of a deleted task is still needed. Their kept models are added later.
+   */
+  exclude?: ReadonlySet<string>;
   concurrency?: number;
   eventTasksPerCall?: number;
   /** keep no per-task rows (the orphan sweep): references only */
@@ -150,13 +253,20 @@ export interface ReferenceOptions {
   signal?: AbortSignal;
 }
 
-interface TaskDoc {
+export interface RefTaskDoc {
   id: string;
   name?: string;
   project?: string;
   system_tags?: string[];
   execution?: { artifacts?: Array<{ uri?: string; content_size?: number }> };
+  /** a Report's images (web app uploads) */
+  report_assets?: string[];
+  /** a Report's markdown */
+  report?: string;
+  hyperparams?: Record<string, Record<string, { value?: unknown }>>;
+  configuration?: Record<string, { value?: unknown }>;
 }
+type TaskDoc = RefTaskDoc;
 
 interface ModelDoc {
   id: string;
@@ -164,7 +274,33 @@ interface ModelDoc {
   task?: string | null;
 }
 
-const TASK_FIELDS = ['id', 'name', 'project', 'system_tags', 'execution.artifacts'];
+export const REF_TASK_FIELDS = ['id', 'name', 'project', 'system_tags', 'execution.artifacts', 'report_assets', 'report', 'hyperparams', 'configuration'];
+const TASK_FIELDS = REF_TASK_FIELDS;
+
+/** A `<name>.<task id>` or `reports/<id>` segment: a URL into what ClearML wrote for one task. */
+const INTO_TASK_FOLDER = /(?:\.[0-9a-f]{32}|\/reports\/[0-9a-f]{32})(?:\/|%2F|$)/i;
+
+/**
+ * URLs a task holds outside its artifacts and events: Report assets and markdown, parameters,
+ * configuration. A URL in free text into a task's folder holds everything below it (a data folder
+ * passed as a parameter); any other one only the very file (an `output_uri` such as
+ * `s3://bucket/clearml` must not hold a whole bucket).
+ */
+export function textReferences(d: RefTaskDoc): { held: string[]; exact: string[] } {
+  const held = (d.report_assets ?? []).filter((u): u is string => typeof u === 'string' && u.trim() !== '');
+  const exact = new Set<string>();
+  const scan = (v: unknown) => {
+    if (typeof v !== 'string' || !v.includes('://')) return;
+    for (const u of urlsInText(v)) {
+      if (INTO_TASK_FOLDER.test(u)) held.push(u);
+      else exact.add(u);
+    }
+  };
+  if (typeof d.report === 'string') scan(d.report);
+  for (const section of Object.values(d.hyperparams ?? {})) for (const p of Object.values(section ?? {})) scan(p?.value);
+  for (const c of Object.values(d.configuration ?? {})) scan(c?.value);
+  return { held, exact: [...exact] };
+}
 
 /** Adds one page of tasks (their artifacts and events) to the index. */
 export async function addTaskReferences(
@@ -182,6 +318,9 @@ export async function addTaskReferences(
       archived: (d.system_tags ?? []).includes('archived'),
     });
     ids.push(d.id);
+    const text = textReferences(d);
+    for (const u of text.held) index.add(u, ti);
+    for (const u of text.exact) index.add(u, ti, true);
     for (const a of d.execution?.artifacts ?? []) {
       if (!a || typeof a.uri !== 'string' || !a.uri.trim()) continue;
       if (!index.add(a.uri, ti)) continue;
@@ -209,17 +348,23 @@ export async function addTaskReferences(
 }
 
 /** Adds models (all of them, or those of the given filter) to the index. */
-export function addModelReferences(index: ReferenceIndex, models: ModelDoc[], isListed?: (url: string) => boolean): void {
+export function addModelReferences(
+  index: ReferenceIndex,
+  models: ModelDoc[],
+  isListed?: (url: string) => boolean,
+  exclude?: ReadonlySet<string>,
+): void {
   for (const m of models) {
+    if (exclude && m.task && exclude.has(m.task)) continue;
     index.models++;
     if (!m.uri) continue;
     const ti = m.task ? (index.tasks.indexOf.get(m.task) ?? NO_OWNER) : NO_OWNER;
-    if (index.add(m.uri, ti) && ti !== NO_OWNER && isListed && !isListed(m.uri)) index.tasks.files[ti]++;
+    if (index.add(m.uri, ti, false, m.id) && ti !== NO_OWNER && isListed && !isListed(m.uri)) index.tasks.files[ti]++;
   }
 }
 
 export async function collectReferences(api: Api, opts: ReferenceOptions = {}): Promise<ReferenceIndex> {
-  const index = new ReferenceIndex({ s3Hosts: opts.s3Hosts }, opts.light, opts.spill);
+  const index = new ReferenceIndex({ s3Hosts: opts.s3Hosts, fileServerPaths: opts.fileServerPaths }, opts.light, opts.spill);
   const log = opts.log ?? silentLogger;
   try {
     return await fill(api, index, opts, log);
@@ -238,7 +383,7 @@ async function fill(api: Api, index: ReferenceIndex, opts: ReferenceOptions, log
   let total = 0;
   let done = 0;
   const started = Date.now();
-  for await (const page of iterateSnapshotPages<TaskDoc>(
+  for await (const all of iterateSnapshotPages<TaskDoc>(
     list<TaskDoc>('tasks.get_all', 'tasks'),
     { only_fields: TASK_FIELDS, search_hidden: true, order_by: ['id'] },
     {
@@ -249,15 +394,16 @@ async function fill(api: Api, index: ReferenceIndex, opts: ReferenceOptions, log
     },
   )) {
     if (opts.signal?.aborted) throw new Error('stopped while reading references');
+    const page = opts.exclude ? all.filter((d) => !opts.exclude!.has(d.id)) : all;
     await addTaskReferences(api, index, page, { eventTasksPerCall: opts.eventTasksPerCall, isListed: opts.isListed, limit });
-    done += page.length;
+    done += all.length;
     opts.onProgress?.({ phase: 'references', done, total, unit: 'tasks' });
   }
   for await (const page of iterateSnapshotPages<ModelDoc>(list<ModelDoc>('models.get_all', 'models'), {
     only_fields: ['id', 'uri', 'task'],
     order_by: ['id'],
   })) {
-    addModelReferences(index, page, opts.isListed);
+    addModelReferences(index, page, opts.isListed, opts.exclude);
   }
   log.info(
     `References: ${index.tasks.count} tasks, ${index.models} models, ${index.size} distinct storage URLs ` +

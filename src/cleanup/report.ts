@@ -44,7 +44,9 @@ export interface PassReport {
     total: BackendTotals;
     refusedList: Array<{ url: string; reason?: string }>;
     failedList: Array<{ url: string; reason?: string }>;
+    /** files of deleted tasks that stay: links outside the task's folder, files something else still uses */
     keptShared: number;
+    keptList: Array<{ url: string; reason: string }>;
   };
   journal: { dir?: string; replayedEntries: number; pendingEntries: number; unreadable: string[] };
   apiCalls: { total: number; failed: number; byEndpoint: Record<string, number>; perTask: number };
@@ -85,7 +87,7 @@ export function newReport(init: {
     selected: 0,
     tasks: { deleted: 0, skipped: 0, failed: 0, skippedByReason: {}, skippedList: [], failedList: [], planned: 0, plannedList: [] },
     models: { deleted: 0, kept: 0, failed: 0, deferred: 0, keptList: [] },
-    files: { byBackend: {}, total: zero(), refusedList: [], failedList: [], keptShared: 0 },
+    files: { byBackend: {}, total: zero(), refusedList: [], failedList: [], keptShared: 0, keptList: [] },
     journal: { replayedEntries: 0, pendingEntries: 0, unreadable: [] },
     apiCalls: { total: 0, failed: 0, byEndpoint: {}, perTask: 0 },
     rules: { taken: {}, kept: {} },
@@ -122,6 +124,12 @@ export function addFailed(r: PassReport, s: SkippedTask) {
 export function addKeptModel(r: PassReport, m: KeptModel) {
   r.models.kept++;
   push(r, r.models.keptList, m);
+}
+
+/** A file of a deleted task that stays (a link, or something that stays points to it). */
+export function addKeptFile(r: PassReport, url: string, reason: string) {
+  r.files.keptShared++;
+  push(r, r.files.keptList, { url, reason });
 }
 
 export function addPlanned(r: PassReport, t: PlannedTask, keep: boolean) {
@@ -180,7 +188,7 @@ export function summarize(r: PassReport): string[] {
         (ds.linksKept ? `; ${ds.linksKept} files registered by link left in place` : ''),
     );
   }
-  if (r.files.keptShared) lines.push(`  files kept because a kept model points to them: ${r.files.keptShared}`);
+  if (r.files.keptShared) lines.push(`  files of deleted tasks kept (links outside the task's folder, or still used): ${r.files.keptShared}`);
   if (r.journal.replayedEntries || r.journal.pendingEntries) {
     lines.push(`  journal: finished ${r.journal.replayedEntries} entries left by an earlier pass, ${r.journal.pendingEntries} still pending`);
   }

@@ -60,6 +60,8 @@ export const SELECT_FIELDS = ['id', 'name', 'status', 'company', 'system_tags', 
 
 /** The decision context of a pass (see rules/decide.ts), plus where the budget's bytes come from. */
 export interface Rules extends DecideContext {
+  /** with forceDelete: published (ready) output models go with their task instead of staying */
+  deletePublishedModels?: boolean;
   /** bytes of a task's files from a storage listing (report); otherwise its artifacts' content_size */
   taskBytes?: (taskId: string) => number | undefined;
 }
@@ -127,7 +129,7 @@ export async function selectTasks(api: Api, rules: Rules): Promise<Selection> {
 }
 
 /** The listing's fields: the retention rules add user tags and the project (still one listing). */
-function selectFields(rules: Rules): string[] {
+export function selectFields(rules: Rules): string[] {
   return rules.retention ? [...SELECT_FIELDS, 'tags', 'project'] : SELECT_FIELDS;
 }
 

@@ -75,6 +75,7 @@ export function orphanSummary(r: OrphanReport): string[] {
       `  ${t.root}: ${t.listed} listed (${formatBytes(t.bytes)}), ${t.orphans} orphans (${formatBytes(t.orphanBytes)})` +
         (r.delete ? `, ${t.deleted} deleted, ${t.failed} failed, ${t.refused} refused by the allow-list` : '') +
         (t.rechecked ? `, ${t.rechecked} kept at the second check` : '') +
+        (t.notOwned ? `, ${t.notOwned} outside task and Report folders (not ClearML's, kept)` : '') +
         (t.error ? `; ERROR ${t.error}` : ''),
     );
   }

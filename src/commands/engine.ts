@@ -7,6 +7,7 @@ import { ClearMLClient } from '../api/index.js';
 import { loadConfig } from '../config/index.js';
 import { ConfigError } from '../config/errors.js';
 import type { ClearMLConfig } from '../config/types.js';
+import { s3HostsOf } from '../storage/allow-list.js';
 import { createStorage, storageContextFromConfig, type Storage as RealStorage } from '../storage/index.js';
 import type { Api, CleanupOptions, Storage } from '../cleanup/index.js';
 import { defaultStateDir } from '../cleanup/index.js';
@@ -24,6 +25,11 @@ export const commonOptions = {
     type: 'boolean',
     default: false,
     describe: 'false: delete only Draft tasks; true: any status, published included',
+  },
+  'delete-published-models': {
+    type: 'boolean',
+    default: false,
+    describe: 'with --force-delete: delete published output models with their task (default: they stay)',
   },
   concurrency: { type: 'number', default: 4, describe: 'API read calls in flight at once (be gentle with a shared server)' },
   'batch-size': { type: 'number', default: 500, describe: 'tasks per batch (max 500)' },
@@ -47,6 +53,7 @@ export const commonOptions = {
 export interface CommonArgs extends RetentionArgs {
   deleteThresholdDays: number;
   forceDelete: boolean;
+  deletePublishedModels?: boolean;
   concurrency: number;
   batchSize: number;
   pacingMs: number;
@@ -69,6 +76,9 @@ export function shown(n: number | undefined): string {
 export function validateCommon(a: CommonArgs): void {
   if (!Number.isFinite(a.deleteThresholdDays) || a.deleteThresholdDays < 0) {
     throw new UsageError(`--delete-threshold-days must be a number of days >= 0, got ${shown(a.deleteThresholdDays)}`);
+  }
+  if (a.deletePublishedModels && !a.forceDelete) {
+    throw new UsageError('--delete-published-models needs --force-delete (without it no task with a published model is deleted)');
   }
   if (!Number.isInteger(a.concurrency) || a.concurrency < 1 || a.concurrency > 64) {
     throw new UsageError(`--concurrency must be an integer from 1 to 64, got ${shown(a.concurrency)}`);
@@ -142,6 +152,7 @@ export async function openEngine(a: CommonArgs, logOverride?: Log): Promise<Engi
     list: (root, opts) => real.list(root, opts),
     readText: (url, maxBytes) => real.readText(url, maxBytes),
     roots: real.roots,
+    referenceHints: { s3Hosts: s3HostsOf(config.storage), fileServerPaths: config.api.filesServer ? [config.api.filesServer] : [] },
   };
   return {
     config,
@@ -222,11 +233,12 @@ export function commandProgress(log: Log, a: Pick<CommonArgs, 'logFormat'>, stre
 /** The pass options the common flags set. */
 export function passOptionsOf(
   a: CommonArgs,
-): Pick<CleanupOptions, 'deleteThresholdDays' | 'forceDelete' | 'concurrency' | 'batchSize' | 'pacingMs' | 'retention'> {
+): Pick<CleanupOptions, 'deleteThresholdDays' | 'forceDelete' | 'deletePublishedModels' | 'concurrency' | 'batchSize' | 'pacingMs' | 'retention'> {
   return {
     retention: retentionOf(a),
     deleteThresholdDays: a.deleteThresholdDays,
     forceDelete: a.forceDelete,
+    deletePublishedModels: a.deletePublishedModels ?? false,
     concurrency: a.concurrency,
     batchSize: a.batchSize,
     pacingMs: a.pacingMs,

@@ -33,6 +33,8 @@ export interface OrphanSweepFlags {
 
 export interface OrphansArgs extends CommonArgs {
   root?: string[];
+  anyFile?: boolean;
+  maxOrphanShare?: number;
   minAgeDays: number;
   delete: boolean;
   json: boolean;
@@ -69,6 +71,7 @@ export async function sweepAfterPass(
       fileServerDir: args.fileserverDir,
       concurrency: args.concurrency,
       s3Hosts: s3HostsOf(engine.config.storage),
+      fileServerPaths: engine.storage.referenceHints?.fileServerPaths,
     },
   );
   progress.stop();
@@ -80,6 +83,13 @@ export async function runOrphansCommand(args: OrphansArgs, io: CommandIo = {}): 
   const { out, err, log } = documentIo(io, args);
   const engine = await openCommandEngine(args, log, err, () => {
     checkDays(args.minAgeDays, '--min-age-days');
+    if (args.anyFile && !args.root?.length) {
+      throw new UsageError('--any-file needs an explicit --root: files outside task and Report folders are only swept where you say');
+    }
+    const share = args.maxOrphanShare;
+    if (share !== undefined && !(Number.isFinite(share) && share > 0 && share <= 1)) {
+      throw new UsageError(`--max-orphan-share must be a number greater than 0 and at most 1, got ${shown(share)}`);
+    }
   });
   if (!engine) return EXIT_USAGE;
   const controller = new AbortController();
@@ -128,6 +138,9 @@ export async function runOrphansCommand(args: OrphansArgs, io: CommandIo = {}): 
         fileServerDir: args.fileserverDir,
         concurrency: args.concurrency,
         s3Hosts: s3HostsOf(engine.config.storage),
+        fileServerPaths: engine.storage.referenceHints?.fileServerPaths,
+        anyFile: args.anyFile ?? false,
+        maxOrphanShare: args.maxOrphanShare,
         listCap: 0,
       },
     );
@@ -158,6 +171,16 @@ export const orphansCommand: CommandModule<object, OrphansArgs> = {
       })
       .option('min-age-days', { type: 'number', default: 7, describe: 'leave younger files alone (an upload may be in progress)' })
       .option('delete', { type: 'boolean', default: false, describe: 'delete the orphans (default: only list them)' })
+      .option('any-file', {
+        type: 'boolean',
+        default: false,
+        describe: 'also files outside task folders (<name>.<task id>/) and reports/<id>/ folders; needs --root',
+      })
+      .option('max-orphan-share', {
+        type: 'number',
+        default: 0.5,
+        describe: 'delete nothing under a root where more than this share (0-1) of its ClearML files look unreferenced',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document on stdout' })
       .option('fileserver-dir', orphanOptions['fileserver-dir'])
       .epilog('Exit codes: 0 ok, 1 some deletions or listings failed, 2 bad usage or configuration.') as never,

@@ -32,7 +32,7 @@ export async function runPlanCommand(args: PlanArgs, io: CommandIo = {}): Promis
         first = false;
       } else {
         out(
-          `delete ${t.id} ${JSON.stringify(t.name ?? '')} status ${t.status}, archived ${ageDays(t.archivedAt)} days ago ` +
+          `delete ${t.id} ${JSON.stringify(t.name ?? '')}${t.hidden ? ` (hidden${t.type ? ` ${t.type}` : ''})` : ''} status ${t.status}, archived ${ageDays(t.archivedAt)} days ago ` +
             `(${t.dateField}): ${t.files.length} files, ${t.models.length} models` +
             (byRule && t.rule ? ` [${t.rule}: ${t.reason}]` : '') +
             '\n',
@@ -52,11 +52,13 @@ export async function runPlanCommand(args: PlanArgs, io: CommandIo = {}): Promis
       out(
         `\n],\n"skipped":${JSON.stringify(report.tasks.skippedList.map((s) => ({ ...s, verdict: 'keep' })))},`+
           `\n"byRule":${JSON.stringify(report.rules)},\n"budgets":${JSON.stringify(report.budgets ?? [])},\n"keptModels":${JSON.stringify(report.models.keptList)},\n` +
+          `"keptFiles":${JSON.stringify(report.files.keptList)},\n` +
           `"report":${JSON.stringify(report)}}\n`,
       );
     } else {
       for (const s of report.tasks.skippedList) out(`keep   ${s.id} ${JSON.stringify(s.name ?? '')}: ${s.reason}${byRule && s.rule ? ` [${s.rule}]` : ''}\n`);
       for (const m of report.models.keptList) out(`keep model ${m.id}: ${m.reason}\n`);
+      for (const f of report.files.keptList) out(`keep file ${f.url}: ${f.reason}\n`);
       logReport(engine.log, report, args.logFormat);
     }
     return report.error || report.tasks.failed ? EXIT_FAILURES : EXIT_OK;

@@ -53,6 +53,7 @@ export interface ServiceArgs extends ServiceFlags, OrphanSweepFlags, RetentionAr
   deleteThresholdDays: number;
   cleanupPeriodInDays: number;
   forceDelete: boolean;
+  deletePublishedModels?: boolean;
   runAsService: boolean;
   dryRun?: boolean;
   once?: boolean;
@@ -90,6 +91,7 @@ function paramsOf(a: ServiceArgs): ServiceParams {
     deleteThresholdDays: a.deleteThresholdDays,
     cleanupPeriodInDays: a.cleanupPeriodInDays,
     forceDelete: a.forceDelete,
+    deletePublishedModels: a.deletePublishedModels ?? false,
     runAsService: a.runAsService,
     dryRun: a.dryRun ?? false,
     concurrency: a.concurrency ?? 4,

@@ -26,6 +26,7 @@ import { createModelsService } from './services/models.js';
 import { createProjectsService } from './services/projects.js';
 import { createProjectsExService } from './services/projects-ex.js';
 import { createQueuesService, ensureDefaultQueue } from './services/queues.js';
+import { createReportsService } from './services/reports.js';
 import { updateTaskFromEvents } from './services/task-metrics.js';
 import { createTasksService } from './services/tasks.js';
 import { createTasksExService } from './services/get-all-ex.js';
@@ -202,6 +203,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     models: createModelsService(state),
     projects: withProjectPages(state, createProjectsService(state)),
     queues: createQueuesService(state),
+    reports: createReportsService(state),
     workers: createWorkersService(state),
     events: {
       ...createEventsService({ ...state, onTaskEvents: (id, summary) => updateTaskFromEvents(state, id, summary) }),

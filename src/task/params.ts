@@ -22,6 +22,8 @@ export interface ServiceParams {
   deleteThresholdDays: number;
   cleanupPeriodInDays: number;
   forceDelete: boolean;
+  /** with force_delete: published output models go with their task (default: they stay) */
+  deletePublishedModels: boolean;
   runAsService: boolean;
   dryRun: boolean;
   concurrency: number;
@@ -47,6 +49,7 @@ export const DEFAULT_PARAMS: ServiceParams = {
   deleteThresholdDays: 30,
   cleanupPeriodInDays: 1,
   forceDelete: false,
+  deletePublishedModels: false,
   runAsService: true,
   dryRun: false,
   concurrency: 4,
@@ -144,7 +147,17 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
     type: 'bool',
     description:
       'False: delete only archived Draft tasks. True: delete archived tasks in any status, ' +
-      'Published included, with their output models unless another task uses them.',
+      'Published included, with their output models unless another task uses them or they are published.',
+    parse: boolean,
+  },
+  {
+    name: 'delete_published_models',
+    key: 'deletePublishedModels',
+    type: 'bool',
+    description:
+      'False: a published output model stays when force_delete deletes its task (the server re-points it to ' +
+      '__DELETED__<task id>; serving may pick it by query). True: it is deleted with its task unless a task uses it. ' +
+      'Only matters with force_delete.',
     parse: boolean,
   },
   {

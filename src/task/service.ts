@@ -123,6 +123,7 @@ export async function runTaskService(d: TaskServiceDeps): Promise<number> {
       delete_threshold_days: p0.deleteThresholdDays,
       cleanup_period_in_days: p0.cleanupPeriodInDays,
       force_delete: p0.forceDelete,
+      delete_published_models: p0.deletePublishedModels,
       run_as_service: p0.runAsService,
       dry_run: p0.dryRun,
       ...retentionLogFields(p0),
@@ -144,6 +145,7 @@ export async function runTaskService(d: TaskServiceDeps): Promise<number> {
         {
           deleteThresholdDays: p.deleteThresholdDays,
           forceDelete: p.forceDelete,
+          deletePublishedModels: p.deletePublishedModels,
           dryRun: p.dryRun,
           concurrency: p.concurrency,
           batchSize: p.batchSize,
@@ -254,6 +256,8 @@ async function sweepAfterPass(d: TaskServiceDeps, log: Log, p: ServiceParams, it
         stateDir: p.stateDir || d.defaultStateDir,
         fileServerDir: p.orphanFileserverDir || undefined,
         concurrency: p.concurrency,
+        s3Hosts: storage.referenceHints?.s3Hosts,
+        fileServerPaths: storage.referenceHints?.fileServerPaths,
       },
     );
     for (const line of orphanSummary(r)) log.info(line);

@@ -161,6 +161,18 @@ export class World {
     return fileUrl(this.server.filesUrl, p);
   }
 
+  /** A file uploaded to the file server at `p` (sent by finalize()); its URL. */
+  put(p: string, body = `content of ${p}`): string {
+    return this.upload(p, body);
+  }
+
+  /** Debug-image events of a task pointing to the given URLs (sent by finalize()). */
+  debugEvents(task: string, urls: string[]): void {
+    urls.forEach((url, i) =>
+      this.pendingEvents.push({ type: 'training_debug_image', task, timestamp: Date.now(), iter: i, metric: 'm', variant: 'v', key: `k${i}`, url }),
+    );
+  }
+
   /** Queues one file for the file server (stored by finalize()); returns its URL. */
   uploadFile(p: string, body: Buffer | string): string {
     return this.upload(p, typeof body === 'string' ? body : body.toString('latin1'));

@@ -9,7 +9,7 @@ import { queryTasks } from './tasks-query.js';
 
 const TASK_TYPES = new Set([
   'training', 'testing', 'inference', 'data_processing', 'application', 'monitor',
-  'controller', 'optimizer', 'service', 'qc', 'custom',
+  'controller', 'optimizer', 'service', 'qc', 'custom', 'report',
 ]);
 
 /** Fields shallow-merged by tasks.edit (embedded documents) vs. replaced as a whole (maps). */
