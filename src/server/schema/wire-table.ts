@@ -50,6 +50,10 @@ const LIST_KEYS: Record<string, FieldFact> = {
   search_hidden: { type: 'boolean', since: '2.17' },
   project: { type: 'string[]' },
   user: { type: 'string[]' },
+  // {pattern, fields[]}: a regex matched against any (all) of the named fields, read by every
+  // get_all through GetMixin's query builder (apiserver/database/model/base.py)
+  _any_: { type: 'object' },
+  _all_: { type: 'object' },
 };
 
 /** status-changing task calls share these (UpdateRequest in apiserver/apimodels/tasks.py) */
