@@ -13,7 +13,8 @@ import { executeEntry, type ExecContext } from './execute.js';
 import { Journal, isEmptyEntry, newEntryId, type JournalEntry } from './journal.js';
 import { chunks } from './listing.js';
 import { acquireLock, type Lock } from './lock.js';
-import { resolveOptions, type CleanupOptions } from './options.js';
+import { REQUEST_BURST, resolveOptions, type CleanupOptions } from './options.js';
+import { RateLimitedApi, RequestRate } from './rate-limit.js';
 import { planBatch, type BatchPlan, type PlanContext } from './plan.js';
 import { addFailed, addFileOutcome, addKeptModel, addPlanned, addSkipped, formatBytes, newReport, type PassReport } from './report.js';
 import { selectTasks, type Candidate, type Rules } from './select.js';
@@ -81,7 +82,8 @@ export async function runPass(deps: PassDeps, options: Partial<CleanupOptions>):
   const opts = resolveOptions(options);
   const now = opts.now?.() ?? new Date();
   const started = Date.now();
-  const api = new CountingApi(deps.api);
+  // every API call of the pass (replay, selection, planning, deletion) takes a token first
+  const api = new CountingApi(new RateLimitedApi(deps.api, new RequestRate(opts.maxRequestsPerSecond, REQUEST_BURST)));
   const { log } = deps;
   const cutoff = cutoffDate(now, opts.deleteThresholdDays);
   const report = newReport({
@@ -109,6 +111,7 @@ export async function runPass(deps: PassDeps, options: Partial<CleanupOptions>):
     report.journal.dir = journal.dir;
   }
 
+  if (opts.pacingMs > 0) log.warn(`pacing_ms (${opts.pacingMs} ms between batches) is deprecated: the request rate limit (max_requests_per_second) spares the server without idle pauses; set pacing_ms to 0`);
   log.info('Starting cleanup', { cutoff: cutoff.toISOString(), dryRun: opts.dryRun, forceDelete: opts.forceDelete });
   try {
     if (p.exec) p.lock = await acquireLock(opts.stateDir!);
@@ -186,7 +189,8 @@ async function processBatches(p: Pass): Promise<void> {
       log.warn(`Cleanup pass stopped after ${i} of ${batches.length} batches`);
       return;
     }
-    if (i > 0) await sleep(opts.pacingMs, deps.signal);
+    // deprecated pacing_ms: only when a user still sets it (the request rate is the protection now)
+    if (i > 0 && opts.pacingMs > 0) await sleep(opts.pacingMs, deps.signal);
     await p.lock?.touch();
     let plan: BatchPlan;
     try {
