@@ -20,7 +20,7 @@ const SIDE_KEYS = [
   'server_busy_s', 'server_cpu_s', 'server_busy_ratio',
 ];
 
-test('the bench seeds two copies, runs ours and the official model, and reports both', async () => {
+test('the bench seeds once, runs ours and the official model on copies, sweeps the latency, and reports both', async () => {
   const jsonFile = path.join(tmp, 'bench.json');
   // a two-point sweep: 0 ms is the main run, 1 ms runs both sides again (the official model on 5 tasks)
   const args = ['--tasks', '20', '--artifacts', '1', '--models', '1', '--debug-images', '3', '--latency-ms', '0',
