@@ -1,7 +1,8 @@
 /**
  * One cleanup pass: finish what an earlier pass left in the journal, select, then plan and carry out
- * batch after batch (memory stays flat: only ids are held across batches), then settle models that
- * waited for their users to be deleted later in the pass, and report.
+ * batch after batch (memory stays flat: only ids are held across batches; the next batch is planned
+ * while one is deleted, ./overlap.ts), then settle models that waited for their users to be deleted
+ * later in the pass, and report.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger, Storage, Api, ProgressEvent } from './ports.js';
@@ -13,6 +14,7 @@ import { executeEntry, type ExecContext } from './execute.js';
 import { Journal, isEmptyEntry, newEntryId, type JournalEntry } from './journal.js';
 import { chunks } from './listing.js';
 import { acquireLock, type Lock } from './lock.js';
+import { runOverlapped } from './overlap.js';
 import { REQUEST_BURST, resolveOptions, type CleanupOptions } from './options.js';
 import { RateLimitedApi, RequestRate } from './rate-limit.js';
 import { planBatch, type BatchPlan, type PlanContext } from './plan.js';
@@ -183,35 +185,56 @@ async function processBatches(p: Pass): Promise<void> {
   const total = batches.reduce((n, b) => n + b.length, 0);
   let done = 0;
   deps.onProgress?.({ phase: 'tasks', done, total, unit: 'tasks' });
-  for (let i = 0; i < batches.length; i++) {
-    if (deps.signal?.aborted) {
-      report.error = 'stopped before the end of the pass';
-      log.warn(`Cleanup pass stopped after ${i} of ${batches.length} batches`);
-      return;
-    }
-    // deprecated pacing_ms: only when a user still sets it (the request rate is the protection now)
-    if (i > 0 && opts.pacingMs > 0) await sleep(opts.pacingMs, deps.signal);
-    await p.lock?.touch();
-    let plan: BatchPlan;
+  const plan = async (i: number): Promise<Planned> => {
     try {
-      plan = await planBatch(planCtx, batches[i]);
-      planFailures = 0;
-    } catch (err) {
-      // Nothing of this batch was touched: its tasks wait for the next pass. A server that keeps
-      // failing ends the pass rather than being hammered batch after batch.
-      const why = `planning batch ${i + 1} failed: ${errorMessage(err)}`;
-      for (const c of batches[i]) addFailed(report, { id: c.id, name: c.name, status: c.status, reason: why });
-      if (++planFailures >= MAX_PLAN_FAILURES) {
-        report.error = why;
-        throw err;
-      }
-      log.warn(`${why}; its ${batches[i].length} tasks wait for the next pass`);
-      continue;
+      return { plan: await planBatch(planCtx, batches[i]) };
+    } catch (error) {
+      return { error };
     }
-    await handlePlan(p, plan, i, batches);
-    done += batches[i].length;
-    deps.onProgress?.({ phase: 'tasks', done, total, unit: 'tasks' });
+  };
+  const ran = await runOverlapped<Planned>({
+    count: batches.length,
+    // batch i+1 is planned (reads) while batch i is deleted; a dry run has nothing to overlap with
+    overlap: !!p.exec,
+    prepare: plan,
+    stopped: () => !!deps.signal?.aborted,
+    run: async (i, planned, overlapped) => {
+      if (i > 0 && opts.pacingMs > 0) await sleep(opts.pacingMs, deps.signal);
+      await p.lock?.touch();
+      // Planned while batch i-1 was being deleted: a decision to keep a file or a model may rest on
+      // that batch's models and tasks, seen before they were gone. Such a plan is made again now.
+      if (overlapped && 'plan' in planned && restsOnOthers(planned.plan)) planned = await plan(i);
+      if ('error' in planned) {
+        const err = planned.error;
+        // Nothing of this batch was touched: its tasks wait for the next pass. A server that keeps
+        // failing ends the pass rather than being hammered batch after batch.
+        const why = `planning batch ${i + 1} failed: ${errorMessage(err)}`;
+        for (const c of batches[i]) addFailed(report, { id: c.id, name: c.name, status: c.status, reason: why });
+        if (++planFailures >= MAX_PLAN_FAILURES) {
+          report.error = why;
+          throw err;
+        }
+        log.warn(`${why}; its ${batches[i].length} tasks wait for the next pass`);
+        return 'next';
+      }
+      planFailures = 0;
+      await handlePlan(p, planned.plan, i, batches);
+      done += batches[i].length;
+      deps.onProgress?.({ phase: 'tasks', done, total, unit: 'tasks' });
+      return 'next';
+    },
+  });
+  if (ran < batches.length) {
+    report.error = 'stopped before the end of the pass';
+    log.warn(`Cleanup pass stopped after ${ran} of ${batches.length} batches`);
   }
+}
+
+type Planned = { plan: BatchPlan } | { error: unknown };
+
+/** Decisions to keep something another batch's entities could have caused (see processBatches). */
+function restsOnOthers(plan: BatchPlan): boolean {
+  return plan.keptFiles.length > 0 || plan.keptModels.length > 0 || plan.models.some((m) => !m.deleteFile && !!m.uri);
 }
 
 async function handlePlan(p: Pass, plan: BatchPlan, i: number, batches: Candidate[][]): Promise<void> {
