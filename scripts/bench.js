@@ -43,6 +43,10 @@ const argv = yargs(hideBin(process.argv))
     type: 'number', default: 100, coerce: positive('sweep-official-tasks'),
     describe: 'tasks the official model deletes at each extra sweep latency (its cost is per task; 20 ms x 2,000 tasks would take 25 min)',
   })
+  .option('official-tasks', {
+    type: 'number', coerce: (v) => (v === undefined ? v : positive('official-tasks')(v)),
+    describe: 'stop the official model\'s main run after this many tasks (its rate is per task; for a loaded machine). Default: all',
+  })
   .option('seed', { type: 'number', default: 1, describe: 'PRNG seed of the data set' })
   .option('json', { type: 'string', describe: 'write the results as JSON to this file' })
   .strict()
@@ -89,6 +93,7 @@ try {
       tasks: argv.tasks, artifacts: argv.artifacts, models: argv.models, debugImages: argv['debug-images'],
       latencyMs: argv['latency-ms'], only: argv.only, oursNodeOptions: argv['ours-node-options'], seed: argv.seed, thresholdDays: 30,
       sweepLatenciesMs: [...new Set(sweep)], sweepOfficialTasks: argv['sweep-official-tasks'],
+      officialTasks: argv['official-tasks'] || undefined,
     },
     { say },
   );

@@ -22,6 +22,8 @@ export interface BenchParams extends CopyParams {
   sweepLatenciesMs: number[];
   /** the official model's sample per sweep point: its cost is per task, so a sample gives its rate */
   sweepOfficialTasks: number;
+  /** cap on the official model's main run too (a loaded machine); undefined: every task it finds */
+  officialTasks?: number;
 }
 
 export interface SideMetrics {
@@ -157,7 +159,8 @@ export async function runBench(p: BenchParams, io: BenchIo): Promise<BenchReport
       const label = side === 'official'
         ? 'MODEL of the official cleanup_service.py request pattern'
         : `ours (clearml-cleanup run --once, defaults${p.oursNodeOptions ? `, NODE_OPTIONS=${p.oursNodeOptions}` : ''})`;
-      report[side] = await runOne({ side, latencyMs: p.latencyMs, label });
+      const maxTasks = side === 'official' ? p.officialTasks : undefined;
+      report[side] = await runOne({ side, latencyMs: p.latencyMs, label: maxTasks ? `${label}, first ${maxTasks} tasks` : label, maxTasks });
     }
     if (report.ours && report.official && report.official.tasks_per_second > 0) {
       report.speedup = round(report.ours.tasks_per_second / report.official.tasks_per_second, 1);
@@ -180,7 +183,7 @@ export async function runBench(p: BenchParams, io: BenchIo): Promise<BenchReport
     report.params = {
       tasks: p.tasks, artifacts: p.artifacts, models: p.models, debug_images: p.debugImages, latency_ms: p.latencyMs,
       seed: p.seed, threshold_days: p.thresholdDays, only: p.only ?? null, ours_node_options: p.oursNodeOptions ?? null,
-      sweep_latencies_ms: p.sweepLatenciesMs, sweep_official_tasks: p.sweepOfficialTasks,
+      sweep_latencies_ms: p.sweepLatenciesMs, sweep_official_tasks: p.sweepOfficialTasks, official_tasks: p.officialTasks ?? null,
       files_per_copy: seeded.files.length,
       data_set: 'every task archived, completed and older than the threshold; files on the embedded file server',
       official_side: 'a model of the official cleanup_service.py request pattern (src/bench/official-model.ts), not the script',
