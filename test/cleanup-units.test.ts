@@ -65,7 +65,7 @@ describe('rules', () => {
   test('force_delete decides for every status other than Draft, published included', () => {
     for (const status of ['completed', 'failed', 'stopped', 'published', 'in_progress']) {
       const v = judge({ ...base, status }, off);
-      expect(v).toEqual({ kind: 'skip', why: `status ${status} is not Draft and force_delete is off` });
+      expect(v).toEqual({ kind: 'skip', why: `status ${status} is not Draft and force_delete is off`, rule: 'status' });
       expect(judge({ ...base, status }, on).kind).toBe('delete');
     }
   });

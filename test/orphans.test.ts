@@ -3,7 +3,7 @@
  * and through --fileserver-dir as for a real file server), s3rver and a file:// root: orphans
  * planted next to referenced files and young files; only the orphans go, and only with delete.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -100,7 +100,7 @@ function roots(): string[] {
   return [w.server.filesUrl, `s3://${w.s3host}/${BUCKET}`, `file://${localRoot}`];
 }
 
-async function sweep(del: boolean, extra: { fileServerDir?: string; roots?: string[] } = {}): Promise<OrphanReport> {
+async function sweep(del: boolean, extra: { fileServerDir?: string; roots?: string[]; spill?: { maxInMemory: number; dir: string } } = {}): Promise<OrphanReport> {
   const now = Date.now();
   return sweepOrphans(
     { api: w.api, storage: { list: (r, o) => storage.list(r, o), deleteFiles: (u) => storage.deleteFiles(u) }, log: silentLogger },
@@ -113,6 +113,7 @@ async function sweep(del: boolean, extra: { fileServerDir?: string; roots?: stri
       fileServerDir: extra.fileServerDir,
       s3Hosts: [w.s3host],
       batchSize: 2,
+      spill: extra.spill,
     },
   );
 }
@@ -136,6 +137,28 @@ test('lists exactly the planted old orphans; referenced, young and foreign files
   expect(r.references.failedTasks).toBe(0);
   // nothing was deleted
   for (const u of old) expect(await exists(u)).toBe(true);
+});
+
+test('an index past its memory budget moves to a temporary file: the same orphans, and the file is gone afterwards', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'orphans-spill-'));
+  try {
+    const lines: string[] = [];
+    const r = await sweepOrphans(
+      {
+        api: w.api,
+        storage: { list: (x, o) => storage.list(x, o), deleteFiles: async () => { throw new Error('must not delete'); } },
+        log: { ...silentLogger, info: (m: string) => lines.push(m) },
+      },
+      { roots: roots(), minAgeDays: (Date.now() - tMid) / 86_400_000, delete: false, s3Hosts: [w.s3host], batchSize: 2, spill: { maxInMemory: 2, dir } },
+    );
+    expect(lines.join('\n')).toContain('the index moved to a temporary file');
+    expect(r.references.urls).toBeGreaterThan(2);
+    expect(r.orphanList.map((o) => o.url).sort()).toEqual([...old].sort());
+    expect(r.total.young).toBe(young.length);
+    expect((await readdir(dir)).length).toBe(0);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('the file server data directory mounted locally gives the same orphans as the listing endpoint', async () => {

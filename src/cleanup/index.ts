@@ -22,3 +22,5 @@ export { collectReferences, ReferenceIndex, NO_OWNER } from './references.js';
 export { storageUsage, underRoots } from './usage.js';
 export type { UsageReport, UsageRow, UsageDeps, UsageOptions } from './usage.js';
 export { usageTable, orphanSummary } from './usage-table.js';
+export { decide, projectStage, isExampleTask, DEFAULT_RETENTION, compileRetention, retentionActive } from './rules/index.js';
+export type { Decision, DecideContext, Protector, ProjectBudget, RuleName, StageTask, TaskFacts, RetentionRules, CompiledRetention } from './rules/index.js';

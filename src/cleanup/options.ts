@@ -1,3 +1,5 @@
+import type { RetentionRules } from './rules/retention.js';
+
 /** Everything a pass needs to know besides its ports. */
 export interface CleanupOptions {
   /** archived longer than this many days (fractional allowed) */
@@ -23,6 +25,8 @@ export interface CleanupOptions {
   eventTasksPerCall: number;
   /** items kept in each list of the report (counts are always complete) */
   listCap: number;
+  /** keep_tags, keep_last_per_project, include/exclude_projects, delete_statuses, the budget (absent = defaults) */
+  retention?: RetentionRules;
   /** for tests */
   now?: () => Date;
 }

@@ -16,6 +16,7 @@ import { errorMessage } from './ports.js';
 import { acquireLock, type Lock } from './lock.js';
 import { daysToMs } from './dates.js';
 import { addModelReferences, addTaskReferences, collectReferences, type ReferenceIndex } from './references.js';
+import type { SpillMapOptions } from './spill-map.js';
 import { OrphanJournal } from './orphan-journal.js';
 import type { FileOutcome } from './ports.js';
 import { formatBytes } from './report.js';
@@ -61,6 +62,8 @@ export interface OrphanOptions {
   /** orphans kept in the report's list (counts are complete) */
   listCap?: number;
   now?: () => Date;
+  /** memory budget of the reference index (default: 100,000 URL hashes in memory, then a temporary file) */
+  spill?: SpillMapOptions;
 }
 
 export interface RootTotals {
@@ -146,6 +149,7 @@ export async function sweepOrphans(deps: OrphanDeps, o: OrphanOptions): Promise<
 
   let lock: Lock | undefined;
   let journal: OrphanJournal | undefined;
+  let ownRefs: ReferenceIndex | undefined;
   try {
     if (o.delete) {
       lock = await acquireLock(o.stateDir!);
@@ -155,11 +159,12 @@ export async function sweepOrphans(deps: OrphanDeps, o: OrphanOptions): Promise<
     }
     const refs =
       deps.references ??
-      (await collectReferences(deps.api, {
+      (ownRefs = await collectReferences(deps.api, {
         s3Hosts: o.s3Hosts,
         concurrency: o.concurrency,
         eventTasksPerCall: o.eventTasksPerCall,
         light: true,
+        spill: o.spill,
         log,
         onProgress: deps.onProgress,
         signal: deps.signal,
@@ -254,6 +259,7 @@ export async function sweepOrphans(deps: OrphanDeps, o: OrphanOptions): Promise<
     report.error ??= errorMessage(err);
     log.error(`Orphan sweep ended early: ${report.error}`);
   } finally {
+    ownRefs?.close();
     await lock?.release();
   }
   report.finishedAt = new Date().toISOString();

@@ -18,8 +18,11 @@ import { runOverlapped } from './overlap.js';
 import { REQUEST_BURST, resolveOptions, type CleanupOptions } from './options.js';
 import { RateLimitedApi, RequestRate } from './rate-limit.js';
 import { planBatch, type BatchPlan, type PlanContext } from './plan.js';
-import { addFailed, addFileOutcome, addKeptModel, addPlanned, addSkipped, formatBytes, newReport, type PassReport } from './report.js';
+import { addFailed, addFileOutcome, addKeptModel, addPlanned, addSkipped, countRule, formatBytes, newReport, type PassReport } from './report.js';
 import { selectTasks, type Candidate, type Rules } from './select.js';
+import { compileRetention, retentionActive } from './rules/retention.js';
+import { loadProjectPaths } from './rules/projects.js';
+import type { Protector } from './rules/decide.js';
 
 /** Consecutive batches whose planning failed before the pass gives up. */
 const MAX_PLAN_FAILURES = 3;
@@ -32,6 +35,10 @@ export interface PassDeps {
   signal?: AbortSignal;
   /** never deleted (the service's own task) */
   protectedTaskIds?: string[];
+  /** keeps tasks another rule protects (dataset lineage), with the reason */
+  protect?: Protector;
+  /** bytes of a task's files from a storage listing (report); default: its artifacts' content_size */
+  taskBytes?: (taskId: string) => number | undefined;
   /** each batch's plan, as soon as it is made (plan --json streams these) */
   onPlan?: (plan: BatchPlan) => void | Promise<void>;
   /** tasks planned (dry run) or handled so far, after each batch */
@@ -105,8 +112,17 @@ export async function runPass(deps: PassDeps, options: Partial<CleanupOptions>):
     report,
     limit,
     now,
-    rules: { cutoff, forceDelete: opts.forceDelete, protectedIds: new Set(deps.protectedTaskIds ?? []) },
+    rules: {
+      cutoff,
+      forceDelete: opts.forceDelete,
+      protectedIds: new Set(deps.protectedTaskIds ?? []),
+      thresholdDays: opts.deleteThresholdDays,
+      ...(retentionActive(opts.retention) ? { retention: compileRetention(opts.retention!) } : {}),
+      ...(deps.protect ? { protect: deps.protect } : {}),
+      ...(deps.taskBytes ? { taskBytes: deps.taskBytes } : {}),
+    },
   };
+  if (p.rules.retention) report.retention = opts.retention;
   if (!opts.dryRun && opts.stateDir) {
     const journal = new Journal(opts.stateDir);
     p.exec = { api, storage: deps.storage, journal, report, log, limit };
@@ -158,6 +174,12 @@ async function processBatches(p: Pass): Promise<void> {
   const { report, log, opts, deps } = p;
   let selection;
   try {
+    if (p.rules.retention) {
+      const r = p.rules.retention.rules;
+      if (r.deleteStatuses.length && !opts.forceDelete) log.warn('delete_statuses is set but force_delete is off: only Drafts are deleted');
+      const paths = await loadProjectPaths(p.api);
+      p.rules.projectPath = (id) => (id ? paths.get(id) : '');
+    }
     selection = await selectTasks(p.api, p.rules);
   } catch (err) {
     report.error = `listing archived tasks failed: ${errorMessage(err)}`;
@@ -165,8 +187,9 @@ async function processBatches(p: Pass): Promise<void> {
   }
   report.selected = selection.deletable.length + selection.skipped.length;
   for (const s of selection.skipped) addSkipped(report, s);
+  if (selection.budgets?.length) report.budgets = selection.budgets;
   log.info(
-    `Found ${report.selected} archived tasks older than ${opts.deleteThresholdDays} days: ` +
+    `Found ${report.selected} archived tasks ${selection.budgets ? 'older than the threshold or over a project budget' : `older than ${opts.deleteThresholdDays} days`}: ` +
       `${selection.deletable.length} to delete, ${selection.skipped.length} kept`,
   );
 
@@ -246,6 +269,7 @@ async function handlePlan(p: Pass, plan: BatchPlan, i: number, batches: Candidat
   report.files.keptShared += plan.keptFiles.length;
   await deps.onPlan?.(plan);
 
+  for (const t of plan.tasks) countRule(report, 'taken', t.rule ?? 'age');
   if (!p.exec) {
     for (const t of plan.tasks) addPlanned(report, t, !deps.onPlan);
     report.models.deleted += plan.models.length;

@@ -23,6 +23,9 @@ export interface PlannedTask {
   models: string[];
   /** sizes the task records for some files (artifact content_size), for the bytes freed */
   sizes?: Record<string, number>;
+  /** the rule that decided the deletion, and why ("older than 30 days", "over budget of ...") */
+  rule?: string;
+  reason?: string;
 }
 
 export interface PlannedModel {
@@ -88,7 +91,7 @@ interface ModelDoc {
   ready?: boolean;
 }
 
-export const DOC_FIELDS = [...SELECT_FIELDS, 'project', 'execution.artifacts', 'models.output', 'models.input'];
+export const DOC_FIELDS = [...SELECT_FIELDS, 'project', 'tags', 'execution.artifacts', 'models.output', 'models.input'];
 const MODEL_FIELDS = ['id', 'name', 'task', 'uri', 'ready'];
 
 /** Artifacts we uploaded: mode output (the default) with a URI. Input artifacts belong to others. */
@@ -115,15 +118,19 @@ export async function planBatch(ctx: PlanContext, batch: Candidate[]): Promise<B
   );
   const docById = new Map(docs.map((d) => [d.id, d]));
   const live: TaskDoc[] = [];
+  const decided = new Map<string, Candidate>();
   for (const c of batch) {
     const d = docById.get(c.id);
     if (!d) {
-      plan.skipped.push({ id: c.id, name: c.name, status: c.status, reason: 'no longer exists' });
+      plan.skipped.push({ id: c.id, name: c.name, status: c.status, reason: 'no longer exists', rule: 'changed' });
       continue;
     }
-    const v = judge(d, rules);
-    if (v.kind === 'delete') live.push(d);
-    else plan.skipped.push({ id: d.id, name: d.name, status: d.status, reason: v.kind === 'skip' ? v.why : `changed since selection: ${v.why}` });
+    const v = judge(d, rules, c);
+    if (v.kind === 'delete') {
+      live.push(d);
+      decided.set(d.id, v.candidate);
+    } else if (v.kind === 'skip') plan.skipped.push({ id: d.id, name: d.name, status: d.status, reason: v.why, rule: v.rule });
+    else plan.skipped.push({ id: d.id, name: d.name, status: d.status, reason: `changed since selection: ${v.why}`, rule: 'changed' });
   }
   if (live.length === 0) return plan;
   const liveIds = live.map((d) => d.id);
@@ -182,7 +189,7 @@ export async function planBatch(ctx: PlanContext, batch: Candidate[]): Promise<B
     const why = refuse.get(d.id);
     if (why === undefined) continue;
     if (why.startsWith('!')) plan.failed.push({ id: d.id, name: d.name, status: d.status, reason: why.slice(1) });
-    else plan.skipped.push({ id: d.id, name: d.name, status: d.status, reason: why });
+    else plan.skipped.push({ id: d.id, name: d.name, status: d.status, reason: why, rule: 'dependencies' });
   }
   const deletingSet = new Set(deleting.map((d) => d.id));
   for (const [mid, owner] of [...ownerOf]) if (!deletingSet.has(owner)) ownerOf.delete(mid);
@@ -253,7 +260,7 @@ export async function planBatch(ctx: PlanContext, batch: Candidate[]): Promise<B
 
   const keptFiles = new Map<string, string>();
   for (const d of deleting) {
-    const when = judge(d, rules);
+    const c = decided.get(d.id);
     const files = new Set<string>();
     for (const u of artifactUrls(d)) {
       const holder = keptBy.get(u);
@@ -267,7 +274,6 @@ export async function planBatch(ctx: PlanContext, batch: Candidate[]): Promise<B
       if (m.deleteFile && m.uri) files.add(m.uri);
       else if (m.uri && m.keepFileReason) keptFiles.set(m.uri, m.keepFileReason);
     }
-    const c = when.kind === 'delete' ? when.candidate : undefined;
     const sizes: Record<string, number> = {};
     for (const a of d.execution?.artifacts ?? []) {
       const u = a?.uri?.trim();
@@ -283,6 +289,7 @@ export async function planBatch(ctx: PlanContext, batch: Candidate[]): Promise<B
       files: [...files],
       models: own.map((m) => m.id),
       ...(Object.keys(sizes).length ? { sizes } : {}),
+      ...(c?.rule ? { rule: c.rule, reason: c.reason } : {}),
     });
   }
   plan.keptFiles = [...keptFiles].map(([url, reason]) => ({ url, reason }));

@@ -3,7 +3,9 @@
  * images and plot images, of every task (archived and hidden included) and every model. Read in
  * streaming pages of 500 tasks; only a compact index is kept: a 72-bit hash of each normalized URL
  * (-> the index of the task owning it) and one small row per task. A hash collision can only make
- * a file look referenced, i.e. kept: never the wrong way round.
+ * a file look referenced, i.e. kept: never the wrong way round. The hashes live in a SpillMap:
+ * past a fixed number of keys they move to a temporary SQLite file, so memory stays bounded
+ * whatever the server's size. Call close() when done with the index.
  */
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
@@ -12,6 +14,7 @@ import { classifyUrl, type StorageLocation } from '../storage/url.js';
 import type { Api, Logger, ProgressEvent } from './ports.js';
 import { silentLogger } from './ports.js';
 import { collectEventUrls, newScanState } from './events.js';
+import { SpillMap, type SpillMapOptions } from './spill-map.js';
 
 /** Normalized key parts: where (head) and the path segments below it. Origins of file servers are
  * ignored on purpose: the same path under another host name is treated as the same file (kept). */
@@ -82,18 +85,29 @@ export class TaskTable {
 export const NO_OWNER = -1;
 
 export class ReferenceIndex {
-  private readonly owners = new Map<string, number>();
+  private readonly owners: SpillMap;
   readonly tasks: TaskTable;
   /** tasks whose debug or plot events could not be read: their files must not be judged */
   failedTasks: string[] = [];
   models = 0;
 
-  constructor(readonly hints: { s3Hosts?: string[] } = {}, light = false) {
+  constructor(readonly hints: { s3Hosts?: string[] } = {}, light = false, spill: SpillMapOptions = {}) {
     this.tasks = new TaskTable(light);
+    this.owners = new SpillMap(spill);
   }
 
   get size(): number {
     return this.owners.size;
+  }
+
+  /** True when the URL hashes moved to disk (more than the in-memory budget). */
+  get spilled(): boolean {
+    return this.owners.spilled;
+  }
+
+  /** Frees the index (and deletes its temporary file, if it spilled). */
+  close(): void {
+    this.owners.close();
   }
 
   /** Adds a reference; false when the URL is not a storage URL we understand. */
@@ -101,7 +115,7 @@ export class ReferenceIndex {
     const parts = keyParts(classifyUrl(url.trim(), this.hints));
     if (!parts || parts.segments.length === 0) return false;
     const k = hashKey(parts.head, parts.segments, parts.segments.length);
-    if (!this.owners.has(k)) this.owners.set(k, owner);
+    this.owners.setIfAbsent(k, owner);
     return true;
   }
 
@@ -127,6 +141,8 @@ export interface ReferenceOptions {
   eventTasksPerCall?: number;
   /** keep no per-task rows (the orphan sweep): references only */
   light?: boolean;
+  /** memory budget of the URL hashes (see SpillMap): keys in memory, temporary folder */
+  spill?: SpillMapOptions;
   /** content_size of artifacts outside these roots counts towards the task's bytes (listed roots count their own sizes) */
   isListed?: (url: string) => boolean;
   log?: Logger;
@@ -203,14 +219,22 @@ export function addModelReferences(index: ReferenceIndex, models: ModelDoc[], is
 }
 
 export async function collectReferences(api: Api, opts: ReferenceOptions = {}): Promise<ReferenceIndex> {
-  const index = new ReferenceIndex({ s3Hosts: opts.s3Hosts }, opts.light);
+  const index = new ReferenceIndex({ s3Hosts: opts.s3Hosts }, opts.light, opts.spill);
   const log = opts.log ?? silentLogger;
+  try {
+    return await fill(api, index, opts, log);
+  } catch (e) {
+    index.close();
+    throw e;
+  }
+}
+
+async function fill(api: Api, index: ReferenceIndex, opts: ReferenceOptions, log: Logger): Promise<ReferenceIndex> {
   const limit = pLimit(Math.max(1, opts.concurrency ?? 4));
   const list =
     <E>(endpoint: string, key: string) =>
     async (q: Record<string, unknown>) =>
       ((await api.call<Record<string, unknown>>(endpoint, q))?.[key] as E[] | undefined) ?? [];
-
   let total = 0;
   let done = 0;
   const started = Date.now();
@@ -238,7 +262,8 @@ export async function collectReferences(api: Api, opts: ReferenceOptions = {}): 
   log.info(
     `References: ${index.tasks.count} tasks, ${index.models} models, ${index.size} distinct storage URLs ` +
       `(${((Date.now() - started) / 1000).toFixed(1)} s)` +
-      (index.failedTasks.length ? `; events of ${index.failedTasks.length} tasks could not be read` : ''),
+      (index.failedTasks.length ? `; events of ${index.failedTasks.length} tasks could not be read` : '') +
+      (index.spilled ? '; the index moved to a temporary file (memory budget)' : ''),
   );
   return index;
 }

@@ -2,6 +2,8 @@
 import type { FileOutcome } from './ports.js';
 import type { SkippedTask } from './select.js';
 import type { KeptModel, PlannedTask } from './plan.js';
+import type { ProjectBudget } from './rules/decide.js';
+import type { RetentionRules } from './rules/retention.js';
 
 export interface BackendTotals {
   deleted: number;
@@ -45,6 +47,12 @@ export interface PassReport {
   };
   journal: { dir?: string; replayedEntries: number; pendingEntries: number; unreadable: string[] };
   apiCalls: { total: number; failed: number; byEndpoint: Record<string, number>; perTask: number };
+  /** tasks each rule took (planned for deletion) or kept, by rule name (age, budget, keep_tags, status...) */
+  rules: { taken: Record<string, number>; kept: Record<string, number> };
+  /** the retention rules in force, when any is away from its default */
+  retention?: RetentionRules;
+  /** projects over archived_budget_gb_per_project */
+  budgets?: ProjectBudget[];
   /** the pass ended early (e.g. listing the tasks failed) */
   error?: string;
   /** lists above are capped at this many items (counts are complete) */
@@ -77,6 +85,7 @@ export function newReport(init: {
     files: { byBackend: {}, total: zero(), refusedList: [], failedList: [], keptShared: 0 },
     journal: { replayedEntries: 0, pendingEntries: 0, unreadable: [] },
     apiCalls: { total: 0, failed: 0, byEndpoint: {}, perTask: 0 },
+    rules: { taken: {}, kept: {} },
     listCap: init.listCap ?? LIST_CAP,
   };
 }
@@ -90,8 +99,13 @@ function reasonKey(reason: string): string {
   return reason.replace(/\b[0-9a-f]{32}\b(, \b[0-9a-f]{32}\b)*/g, '<id>');
 }
 
+export function countRule(r: PassReport, how: 'taken' | 'kept', rule: string) {
+  r.rules[how][rule] = (r.rules[how][rule] ?? 0) + 1;
+}
+
 export function addSkipped(r: PassReport, s: SkippedTask) {
   r.tasks.skipped++;
+  countRule(r, 'kept', s.rule ?? 'dependencies');
   const key = reasonKey(s.reason);
   r.tasks.skippedByReason[key] = (r.tasks.skippedByReason[key] ?? 0) + 1;
   push(r, r.tasks.skippedList, s);
@@ -142,6 +156,7 @@ export function summarize(r: PassReport): string[] {
       (r.models.failed ? `, failed ${r.models.failed}` : ''),
   );
   for (const [reason, n] of Object.entries(r.tasks.skippedByReason)) lines.push(`  skipped ${n}: ${reason}`);
+  if (r.retention) lines.push(...ruleLines(r));
   for (const f of r.tasks.failedList.slice(0, 20)) lines.push(`  failed ${f.id}${f.name ? ` (${f.name})` : ''}: ${f.reason}`);
   const backends = Object.entries(r.files.byBackend);
   if (backends.length === 0) lines.push('  files: none');
@@ -163,5 +178,24 @@ export function summarize(r: PassReport): string[] {
       (planned ? ` (${r.apiCalls.perTask.toFixed(3)} per task)` : ''),
   );
   if (r.error) lines.push(`  pass ended early: ${r.error}`);
+  return lines;
+}
+
+/** "by rule: took age 3, budget 2; kept keep_tags 1, keep_last_per_project 3" and one line per project over budget. */
+export function ruleLines(r: Pick<PassReport, 'rules' | 'budgets' | 'dryRun'>): string[] {
+  const list = (m: Record<string, number>) =>
+    Object.entries(m)
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ') || 'none';
+  const lines = [`  by rule: ${r.dryRun ? 'would take' : 'took'} ${list(r.rules.taken)}; kept ${list(r.rules.kept)}`];
+  for (const b of r.budgets ?? []) {
+    lines.push(
+      `  budget of ${b.name}: ${formatBytes(b.archivedBytes)} archived > ${formatBytes(b.budgetBytes)}, ` +
+        `${formatBytes(b.archivedBytes - b.budgetBytes)} over; the budget ${r.dryRun ? 'would take' : 'took'} ${b.taken} tasks ` +
+        `(${formatBytes(b.takenBytes)}), ${formatBytes(b.afterBytes)} left` +
+        (b.afterBytes > b.budgetBytes ? ' (still over: the rest is kept by other rules)' : ''),
+    );
+  }
   return lines;
 }

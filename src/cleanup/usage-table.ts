@@ -1,5 +1,5 @@
 /** Text tables for the storage report and the orphan sweep (terminal, and the task's CONSOLE). */
-import { formatBytes } from './report.js';
+import { formatBytes, ruleLines } from './report.js';
 import type { OrphanReport } from './orphans.js';
 import type { UsageReport, UsageRow } from './usage.js';
 
@@ -16,11 +16,21 @@ function clip(s: string, n: number): string {
 export function usageTable(r: UsageReport, by: 'project' | 'task' = 'project'): string[] {
   const lines: string[] = [];
   if (by === 'project') {
+    // archived_budget_gb_per_project set: two more columns, the budget and how far over it
+    const budget = r.byProject.some((p) => p.budgetBytes !== undefined);
     lines.push(
       ...table(
-        ['project', 'tasks', 'files', 'bytes', 'archived files', 'archived bytes'],
-        r.byProject.map((p: UsageRow) => [clip(p.name, 40), String(p.tasks), String(p.files), formatBytes(p.bytes), String(p.archivedFiles), formatBytes(p.archivedBytes)]),
-        [false, true, true, true, true, true],
+        ['project', 'tasks', 'files', 'bytes', 'archived files', 'archived bytes', ...(budget ? ['budget', 'over budget'] : [])],
+        r.byProject.map((p: UsageRow) => [
+          clip(p.name, 40),
+          String(p.tasks),
+          String(p.files),
+          formatBytes(p.bytes),
+          String(p.archivedFiles),
+          formatBytes(p.archivedBytes),
+          ...(budget ? [formatBytes(p.budgetBytes ?? 0), p.overBytes ? formatBytes(p.overBytes) : '-'] : []),
+        ]),
+        [false, true, true, true, true, true, true, true],
       ),
     );
   } else {
@@ -39,6 +49,9 @@ export function usageTable(r: UsageReport, by: 'project' | 'task' = 'project'): 
     `  next pass frees:   ${r.nextPass.files} files, ${formatBytes(r.nextPass.bytes)} (${r.nextPass.tasks} tasks archived over ` +
       `${r.nextPass.deleteThresholdDays} days${r.nextPass.forceDelete ? ', force_delete' : ', Drafts only'})`,
   );
+  if (r.nextPass.byRule && r.nextPass.rules) {
+    for (const l of ruleLines({ rules: r.nextPass.rules, budgets: r.nextPass.budgets, dryRun: true })) lines.push(`  next pass${l.slice(1)}`);
+  }
   lines.push(`  orphaned:          ${r.orphaned.files} files, ${formatBytes(r.orphaned.bytes)} (older than ${r.orphaned.minAgeDays} days; ${r.orphaned.young} younger unreferenced files left alone)`);
   if (r.unowned.files) lines.push(`  models without a task: ${r.unowned.files} files, ${formatBytes(r.unowned.bytes)}`);
   for (const e of r.rootErrors) lines.push(`  not listed: ${e.root}: ${e.error}`);

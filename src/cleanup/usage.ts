@@ -9,10 +9,13 @@
 import type { Api, Logger, ProgressEvent, Storage } from './ports.js';
 import { classifyUrl } from '../storage/url.js';
 import { listAllChunked } from './listing.js';
-import { collectReferences, keyParts, NO_OWNER } from './references.js';
+import { collectReferences, keyParts, NO_OWNER, type ReferenceIndex } from './references.js';
+import type { SpillMapOptions } from './spill-map.js';
 import { sweepOrphans, taskIdsInPath, type ListedFile, type OrphanReport, type SweepStorage } from './orphans.js';
 import { runPass } from './pass.js';
 import type { CleanupOptions } from './options.js';
+import { GB } from './rules/retention.js';
+import type { ProjectBudget } from './rules/decide.js';
 
 export interface UsageRow {
   /** project id or task id */
@@ -26,6 +29,9 @@ export interface UsageRow {
   archivedFiles: number;
   archivedBytes: number;
   archived?: boolean;
+  /** projects, with archived_budget_gb_per_project set: the budget, and how far over it the archived bytes are (0 = within) */
+  budgetBytes?: number;
+  overBytes?: number;
 }
 
 export interface UsageReport {
@@ -34,7 +40,20 @@ export interface UsageReport {
   total: { tasks: number; files: number; bytes: number; archivedFiles: number; archivedBytes: number };
   /** referenced by models whose task is gone */
   unowned: { files: number; bytes: number };
-  nextPass: { tasks: number; files: number; bytes: number; deleteThresholdDays: number; forceDelete: boolean; error?: string };
+  nextPass: {
+    tasks: number;
+    files: number;
+    bytes: number;
+    deleteThresholdDays: number;
+    forceDelete: boolean;
+    error?: string;
+    /** tasks each rule would take or keep (see PassReport.rules) */
+    rules?: { taken: Record<string, number>; kept: Record<string, number> };
+    /** with retention rules set: they are listed by rule in the text */
+    byRule?: boolean;
+    /** projects over budget and what the next pass would take */
+    budgets?: ProjectBudget[];
+  };
   orphaned: { files: number; bytes: number; young: number; minAgeDays: number };
   byProject: UsageRow[];
   topTasks: UsageRow[];
@@ -61,6 +80,8 @@ export interface UsageOptions {
   pass: Partial<CleanupOptions>;
   concurrency?: number;
   now?: () => Date;
+  /** memory budget of the reference index (see SpillMap) */
+  spill?: SpillMapOptions;
 }
 
 /** True when a URL lies under one of the roots (file servers compared by path, whatever the host). */
@@ -80,10 +101,19 @@ export async function storageUsage(deps: UsageDeps, o: UsageOptions): Promise<Us
     s3Hosts: o.s3Hosts,
     concurrency: o.concurrency,
     isListed: underRoots(o.roots, hints),
+    spill: o.spill,
     log: deps.log,
     onProgress: deps.onProgress,
     signal: deps.signal,
   });
+  try {
+    return await summarise(deps, o, refs, started);
+  } finally {
+    refs.close();
+  }
+}
+
+async function summarise(deps: UsageDeps, o: UsageOptions, refs: ReferenceIndex, started: number): Promise<UsageReport> {
   const t = refs.tasks;
   const unowned = { files: 0, bytes: 0 };
   const onFile = (f: ListedFile, referencedBy: number | undefined) => {
@@ -114,6 +144,11 @@ export async function storageUsage(deps: UsageDeps, o: UsageOptions): Promise<Us
       log: deps.log,
       signal: deps.signal,
       onProgress: deps.onProgress,
+      // the budget counts the bytes this listing found, not only the artifacts' recorded sizes
+      taskBytes: (id) => {
+        const i = t.indexOf.get(id);
+        return i === undefined ? undefined : t.bytes[i];
+      },
       onPlan: (p) => {
         for (const task of p.tasks) {
           planned.add(task.id);
@@ -157,6 +192,13 @@ export async function storageUsage(deps: UsageDeps, o: UsageOptions): Promise<Us
     }
   }
   for (const p of projects.values()) p.name = p.id ? names.get(p.id) ?? p.id : '(no project)';
+  const budgetGb = o.pass.retention?.archivedBudgetGbPerProject ?? 0;
+  if (budgetGb > 0) {
+    for (const p of projects.values()) {
+      p.budgetBytes = budgetGb * GB;
+      p.overBytes = Math.max(0, p.archivedBytes - p.budgetBytes);
+    }
+  }
   const byProject = [...projects.values()].sort((a, b) => b.bytes - a.bytes || b.files - a.files || a.name.localeCompare(b.name));
 
   const top = Math.max(0, o.top ?? 10);
@@ -188,6 +230,9 @@ export async function storageUsage(deps: UsageDeps, o: UsageOptions): Promise<Us
       deleteThresholdDays: pass.deleteThresholdDays,
       forceDelete: pass.forceDelete,
       ...(pass.error ? { error: pass.error } : {}),
+      rules: pass.rules,
+      ...(pass.retention ? { byRule: true } : {}),
+      ...(pass.budgets ? { budgets: pass.budgets } : {}),
     },
     orphaned: { files: sweep.total.orphans, bytes: sweep.total.orphanBytes, young: sweep.total.young, minAgeDays: o.minAgeDays },
     byProject,

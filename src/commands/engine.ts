@@ -13,6 +13,7 @@ import { defaultStateDir } from '../cleanup/index.js';
 import { DEFAULT_MAX_REQUESTS_PER_SECOND } from '../cleanup/options.js';
 import { createLogger, type Log, type LogFormat } from '../log/index.js';
 import { createProgress, type Progress, type ProgressStream } from '../log/progress.js';
+import { retentionOfArgs, retentionOptions, type RetentionArgs } from './retention-flags.js';
 
 export const commonOptions = {
   'delete-threshold-days': {
@@ -48,9 +49,10 @@ export const commonOptions = {
     type: 'string',
     describe: `journal directory (default $XDG_STATE_HOME/clearml-cleanup or ~/.clearml-cleanup/state)`,
   },
+  ...retentionOptions,
 } satisfies Record<string, Options>;
 
-export interface CommonArgs {
+export interface CommonArgs extends RetentionArgs {
   deleteThresholdDays: number;
   forceDelete: boolean;
   concurrency: number;
@@ -98,6 +100,14 @@ export function validateCommon(a: CommonArgs): void {
   if (a.retries !== undefined && (!Number.isInteger(a.retries) || a.retries < 0 || a.retries > 20)) {
     throw new UsageError(`--retries must be an integer from 0 to 20, got ${shown(a.retries)}`);
   }
+  retentionOf(a);
+}
+
+/** The retention rules of the flags; a bad value is a UsageError naming the flag. */
+export function retentionOf(a: RetentionArgs) {
+  return retentionOfArgs(a, (flag, value, problem) =>
+    new UsageError(typeof value === 'number' ? `${flag} ${problem}, got ${shown(value)}` : `${flag} ${problem}`),
+  );
 }
 
 export interface Engine {
@@ -226,9 +236,12 @@ export function commandProgress(log: Log, a: Pick<CommonArgs, 'logFormat'>, stre
 }
 
 /** The pass options the common flags set. */
-export function passOptionsOf(a: CommonArgs): Pick<CleanupOptions, 'deleteThresholdDays' | 'forceDelete' | 'concurrency' | 'batchSize' | 'pacingMs'> &
+export function passOptionsOf(
+  a: CommonArgs,
+): Pick<CleanupOptions, 'deleteThresholdDays' | 'forceDelete' | 'concurrency' | 'batchSize' | 'pacingMs' | 'retention'> &
   Partial<Pick<CleanupOptions, 'maxRequestsPerSecond'>> {
   return {
+    retention: retentionOf(a),
     deleteThresholdDays: a.deleteThresholdDays,
     forceDelete: a.forceDelete,
     concurrency: a.concurrency,

@@ -7,6 +7,7 @@ import { runPass, type BatchPlan } from '../cleanup/index.js';
 import { commandProgress, commonOptions, documentIo, type CommandIo, openCommandEngine, passOptionsOf, type CommonArgs } from './engine.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE } from './exit.js';
 import { logReport } from './run.js';
+import { retentionActive } from '../cleanup/rules/retention.js';
 
 export interface PlanArgs extends CommonArgs {
   json: boolean;
@@ -22,15 +23,19 @@ export async function runPlanCommand(args: PlanArgs, io: CommandIo = {}): Promis
   const engine = await openCommandEngine(args, log, err);
   if (!engine) return EXIT_USAGE;
   let first = true;
+  // with a retention rule set, every line names the rule that decided (at defaults: as before)
+  const byRule = retentionActive(passOptionsOf(args).retention);
   const onPlan = (plan: BatchPlan) => {
     for (const t of plan.tasks) {
       if (args.json) {
-        out(`${first ? '' : ',\n'}${JSON.stringify(t)}`);
+        out(`${first ? '' : ',\n'}${JSON.stringify({ ...t, verdict: 'delete' })}`);
         first = false;
       } else {
         out(
           `delete ${t.id} ${JSON.stringify(t.name ?? '')} status ${t.status}, archived ${ageDays(t.archivedAt)} days ago ` +
-            `(${t.dateField}): ${t.files.length} files, ${t.models.length} models\n`,
+            `(${t.dateField}): ${t.files.length} files, ${t.models.length} models` +
+            (byRule && t.rule ? ` [${t.rule}: ${t.reason}]` : '') +
+            '\n',
         );
       }
     }
@@ -45,11 +50,12 @@ export async function runPlanCommand(args: PlanArgs, io: CommandIo = {}): Promis
     progress.stop();
     if (args.json) {
       out(
-        `\n],\n"skipped":${JSON.stringify(report.tasks.skippedList)},\n"keptModels":${JSON.stringify(report.models.keptList)},\n` +
+        `\n],\n"skipped":${JSON.stringify(report.tasks.skippedList.map((s) => ({ ...s, verdict: 'keep' })))},`+
+          `\n"byRule":${JSON.stringify(report.rules)},\n"budgets":${JSON.stringify(report.budgets ?? [])},\n"keptModels":${JSON.stringify(report.models.keptList)},\n` +
           `"report":${JSON.stringify(report)}}\n`,
       );
     } else {
-      for (const s of report.tasks.skippedList) out(`keep   ${s.id} ${JSON.stringify(s.name ?? '')}: ${s.reason}\n`);
+      for (const s of report.tasks.skippedList) out(`keep   ${s.id} ${JSON.stringify(s.name ?? '')}: ${s.reason}${byRule && s.rule ? ` [${s.rule}]` : ''}\n`);
       for (const m of report.models.keptList) out(`keep model ${m.id}: ${m.reason}\n`);
       logReport(engine.log, report, args.logFormat);
     }

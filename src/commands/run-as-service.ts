@@ -25,6 +25,7 @@ import {
 } from '../task/index.js';
 import type { Engine } from './engine.js';
 import type { OrphanSweepFlags } from './orphans.js';
+import type { RetentionArgs } from './retention-flags.js';
 import { EXIT_OK, EXIT_USAGE } from './exit.js';
 
 export const serviceOptions = {
@@ -49,7 +50,7 @@ export interface ServiceFlags {
 }
 
 /** What the service needs of `run`'s arguments (the task's hyperparameters come from them). */
-export interface ServiceArgs extends ServiceFlags, OrphanSweepFlags {
+export interface ServiceArgs extends ServiceFlags, OrphanSweepFlags, RetentionArgs {
   deleteThresholdDays: number;
   cleanupPeriodInDays: number;
   forceDelete: boolean;
@@ -101,6 +102,12 @@ function paramsOf(a: ServiceArgs): ServiceParams {
     sweepOrphans: a.sweepOrphans ?? false,
     orphanMinAgeDays: a.orphanMinAgeDays ?? 7,
     orphanFileserverDir: a.fileserverDir ?? '',
+    keepTags: a.keepTags ?? '',
+    keepLastPerProject: a.keepLastPerProject ?? 0,
+    includeProjects: a.includeProjects ?? '',
+    excludeProjects: a.excludeProjects ?? '',
+    deleteStatuses: a.deleteStatuses ?? '',
+    archivedBudgetGbPerProject: a.archivedBudgetGbPerProject ?? 0,
   };
 }
 

@@ -7,6 +7,15 @@
 import type { HyperParam } from '../types/clearml.js';
 import { DEFAULT_MAX_REQUESTS_PER_SECOND } from '../cleanup/options.js';
 import { HYPERPARAM_SECTION } from './constants.js';
+import {
+  checkBudget,
+  MAX_KEEP_LAST,
+  parseGlobList,
+  parseStatusList,
+  parseTagList,
+  type Parsed,
+  type RetentionRules,
+} from '../cleanup/rules/retention.js';
 
 export type ParamType = 'float' | 'int' | 'bool' | 'str';
 
@@ -29,6 +38,13 @@ export interface ServiceParams {
   orphanMinAgeDays: number;
   /** a real file server's data directory mounted in the agent ("" = list the file server itself) */
   orphanFileserverDir: string;
+  /** retention rules, as typed (comma-separated lists); see retentionOfParams */
+  keepTags: string;
+  keepLastPerProject: number;
+  includeProjects: string;
+  excludeProjects: string;
+  deleteStatuses: string;
+  archivedBudgetGbPerProject: number;
 }
 
 export const DEFAULT_PARAMS: ServiceParams = {
@@ -45,6 +61,12 @@ export const DEFAULT_PARAMS: ServiceParams = {
   sweepOrphans: false,
   orphanMinAgeDays: 7,
   orphanFileserverDir: '',
+  keepTags: '',
+  keepLastPerProject: 0,
+  includeProjects: '',
+  excludeProjects: '',
+  deleteStatuses: '',
+  archivedBudgetGbPerProject: 0,
 };
 
 /** Days are capped so that dates stay representable (and a typo like 1e9 is caught). */
@@ -85,6 +107,20 @@ function rate(text: string) {
   const n = DECIMAL.test(text) ? Number(text) : NaN;
   if (!Number.isFinite(n) || n < 0 || n > 10_000) return { problem: 'must be a number of requests per second from 0 (no limit) to 10000' };
   return { value: n };
+}
+
+/** A comma-separated list checked by `parse`, kept as typed. */
+function listOf(parse: (text: string) => Parsed<string[]>) {
+  return (text: string) => {
+    const r = parse(text);
+    return 'problem' in r ? r : { value: text };
+  };
+}
+
+function budgetGb(text: string) {
+  const n = DECIMAL.test(text) ? Number(text) : NaN;
+  const problem = checkBudget(n);
+  return problem ? { problem } : { value: n };
 }
 
 function boolean(text: string) {
@@ -204,7 +240,72 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
       'its files). Empty: ask the file server (only the embedded one answers); S3/GS/Azure roots are listed directly.',
     parse: (text) => ({ value: text }),
   },
+  {
+    name: 'keep_tags',
+    key: 'keepTags',
+    type: 'str',
+    description: 'Comma-separated user tags (e.g. "keep,best"): a task carrying any of them is never deleted. Empty: off.',
+    parse: listOf(parseTagList),
+  },
+  {
+    name: 'keep_last_per_project',
+    key: 'keepLastPerProject',
+    type: 'int',
+    description: 'In each project, the N most recently archived tasks stay whatever their age (e.g. 3). 0: off.',
+    parse: integer(0, MAX_KEEP_LAST),
+  },
+  {
+    name: 'include_projects',
+    key: 'includeProjects',
+    type: 'str',
+    description:
+      'Comma-separated globs on the full project path: only matching projects are cleaned ' +
+      '(e.g. "Sandbox/*,Scratch*"; * stays in one level, ** spans any depth). Empty: every project.',
+    parse: listOf(parseGlobList),
+  },
+  {
+    name: 'exclude_projects',
+    key: 'excludeProjects',
+    type: 'str',
+    description: 'Globs as for include_projects (e.g. "Production/**"): a matching project is never touched, even if included.',
+    parse: listOf(parseGlobList),
+  },
+  {
+    name: 'delete_statuses',
+    key: 'deleteStatuses',
+    type: 'str',
+    description:
+      'With force_delete True: delete only these statuses (e.g. "created,failed,stopped"). Empty: every status. ' +
+      'With force_delete False only Drafts are deleted, whatever this says.',
+    parse: listOf(parseStatusList),
+  },
+  {
+    name: 'archived_budget_gb_per_project',
+    key: 'archivedBudgetGbPerProject',
+    type: 'float',
+    description:
+      "When a project's archived tasks hold more than this many GB of files, its oldest archived tasks are deleted " +
+      'first, whatever their age, until it fits (never those kept by the other rules). 0.0: off.',
+    parse: budgetGb,
+  },
 ];
+
+/** The retention rules of validated parameters (lists split, statuses normalised). */
+export function retentionOfParams(p: ServiceParams): RetentionRules {
+  const list = (text: string, parse: (t: string) => Parsed<string[]>) => {
+    const r = parse(text);
+    if ('problem' in r) throw new Error(`internal: unvalidated retention value ${JSON.stringify(text)}`);
+    return r.value;
+  };
+  return {
+    keepTags: list(p.keepTags, parseTagList),
+    keepLastPerProject: p.keepLastPerProject,
+    includeProjects: list(p.includeProjects, parseGlobList),
+    excludeProjects: list(p.excludeProjects, parseGlobList),
+    deleteStatuses: list(p.deleteStatuses, parseStatusList),
+    archivedBudgetGbPerProject: p.archivedBudgetGbPerProject,
+  };
+}
 
 /** Python's str() of the value, as the SDK stores it. */
 export function formatParam(type: ParamType, value: unknown): string {

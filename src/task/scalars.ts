@@ -22,6 +22,13 @@ export function passScalars(taskId: string, iter: number, r: PassReport, now = D
     point('bytes freed', 'bytes', t.bytes),
     point('models', 'deleted', r.models.deleted),
     point('failures', 'total', r.tasks.failed + r.models.failed + t.failed + (r.error ? 1 : 0)),
+    // with retention rules set: one series per rule ("took age", "kept keep_tags"...)
+    ...(r.retention
+      ? [
+          ...Object.entries(r.rules.taken).map(([rule, n]) => point('tasks by rule', `took ${rule}`, n)),
+          ...Object.entries(r.rules.kept).map(([rule, n]) => point('tasks by rule', `kept ${rule}`, n)),
+        ]
+      : []),
   ];
 }
 

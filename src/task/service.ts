@@ -14,7 +14,7 @@ import type { Log } from '../log/index.js';
 import { createProgress } from '../log/progress.js';
 import { EXIT_STOPPED, PING_INTERVAL_MS } from './constants.js';
 import { ConsoleShipper, teeLog } from './console.js';
-import { InvalidParamsError, parseHyperParams, type ReadParams, type ServiceParams } from './params.js';
+import { InvalidParamsError, parseHyperParams, retentionOfParams, type ReadParams, type ServiceParams } from './params.js';
 import type { TaskClient } from './register.js';
 import { completeAbortCallback, registerAbortCallback } from './runtime.js';
 import { orphanScalars, passScalars } from './scalars.js';
@@ -125,6 +125,7 @@ export async function runTaskService(d: TaskServiceDeps): Promise<number> {
       force_delete: p0.forceDelete,
       run_as_service: p0.runAsService,
       dry_run: p0.dryRun,
+      ...retentionLogFields(p0),
     });
     watcher.start();
 
@@ -149,6 +150,7 @@ export async function runTaskService(d: TaskServiceDeps): Promise<number> {
           pacingMs: p.pacingMs,
           maxRequestsPerSecond: p.maxRequestsPerSecond,
           stateDir: p.stateDir || d.defaultStateDir,
+          retention: retentionOfParams(p),
         },
       );
       progress.stop();
@@ -260,4 +262,16 @@ async function sweepAfterPass(d: TaskServiceDeps, log: Log, p: ServiceParams, it
   } catch (e) {
     log.warn(`orphan sweep failed: ${errorMessage(e)}`);
   }
+}
+
+/** The retention parameters away from their defaults, for the start line. */
+function retentionLogFields(p: ServiceParams): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (p.keepTags.trim()) out.keep_tags = p.keepTags;
+  if (p.keepLastPerProject) out.keep_last_per_project = p.keepLastPerProject;
+  if (p.includeProjects.trim()) out.include_projects = p.includeProjects;
+  if (p.excludeProjects.trim()) out.exclude_projects = p.excludeProjects;
+  if (p.deleteStatuses.trim()) out.delete_statuses = p.deleteStatuses;
+  if (p.archivedBudgetGbPerProject) out.archived_budget_gb_per_project = p.archivedBudgetGbPerProject;
+  return out;
 }
