@@ -1,6 +1,6 @@
 /** Pure helpers of the API client: backoff, Retry-After, token claims, retriable classification. */
 import { backoffDelayMs, isRetriableErrorCode, isRetriableStatus, retryAfterMs } from '../src/api/retry.js';
-import { decodeTokenClaims, tokenExpiryMs } from '../src/api/index.js';
+import { decodeTokenClaims, scrollAll, tokenExpiryMs, withoutServerDeletes } from '../src/api/index.js';
 
 test('backoff doubles from the base, stays within [d/2, d], and is capped', () => {
   const opts = { baseMs: 100, maxMs: 1000 };
@@ -35,4 +35,26 @@ test('token claims are read without a signature check; opaque tokens have no exp
   expect(tokenExpiryMs(jwt)).toBe(1700000000 * 1000);
   expect(tokenExpiryMs('opaque-token')).toBeUndefined();
   expect(decodeTokenClaims('a.!!!notbase64json.c')).toBeUndefined();
+});
+
+test('a scroll ends at its total, and when the server starts over (a batch seen before), never loops', async () => {
+  const batches = [[{ id: 'a' }, { id: 'b' }], [{ id: 'c' }]];
+  let calls = 0;
+  // no total: after the last batch the server starts over (the real one after iteration 0)
+  const out: string[] = [];
+  for await (const b of scrollAll(async () => ({ items: batches[calls++ % 2], scrollId: 's' }))) out.push(...b.map((x) => x.id));
+  expect(out).toEqual(['a', 'b', 'c']);
+  expect(calls).toBe(3);
+  // with a total: no call after it is reached
+  calls = 0;
+  for await (const _ of scrollAll(async () => ({ items: batches[calls++ % 2], total: 3, scrollId: 's' }))) void _;
+  expect(calls).toBe(2);
+});
+
+test('every deleting or resetting call carries delete_external_artifacts: false, whatever was passed', () => {
+  for (const e of ['tasks.delete', 'tasks.delete_many', 'tasks.reset', 'tasks.reset_many', 'models.delete', 'models.delete_many', 'projects.delete']) {
+    expect(withoutServerDeletes(e, { ids: ['x'] })).toEqual({ ids: ['x'], delete_external_artifacts: false });
+    expect(withoutServerDeletes(e, { task: 'x', delete_external_artifacts: true })).toEqual({ task: 'x', delete_external_artifacts: false });
+  }
+  expect(withoutServerDeletes('tasks.get_all', { id: ['x'] })).toEqual({ id: ['x'] });
 });

@@ -21,6 +21,7 @@ import { tokenExpiryMs } from './jwt.js';
 import { backoffDelayMs, isRetriableErrorCode, isRetriableStatus, retryAfterMs } from './retry.js';
 import { emptyStats, type ApiStats } from './stats.js';
 import { CLIENT_VERSION } from './version.js';
+import { withoutServerDeletes } from './server-deletes.js';
 import { TasksApi } from './endpoints/tasks.js';
 import { ModelsApi } from './endpoints/models.js';
 import { EventsApi } from './endpoints/events.js';
@@ -64,6 +65,12 @@ export interface ClearMLClientOptions {
   /** keep-alive sockets per host, default 16 */
   maxSockets?: number;
   logger?: ApiLogger;
+  /**
+   * Only for modelling another tool (the benchmark's official script): send deleting calls as
+   * given. Otherwise every deleting or resetting call carries `delete_external_artifacts: false`
+   * (see server-deletes.ts).
+   */
+  sendServerDeletesAsGiven?: boolean;
 }
 
 /** What the endpoint namespaces need from the client. */
@@ -98,6 +105,7 @@ export class ClearMLClient implements ApiCaller {
   private readonly loginBody: string;
   private readonly logger?: ApiLogger;
   private readonly basicAuth?: string;
+  private readonly sendServerDeletesAsGiven: boolean;
   private token?: string;
   private tokenExpiry?: number;
   private login?: Promise<string>;
@@ -119,6 +127,7 @@ export class ClearMLClient implements ApiCaller {
     this.refreshMarginMs = (opts.refreshMarginSec ?? 360) * 1000;
     this.loginBody = JSON.stringify(opts.tokenExpirationSec ? { expiration_sec: opts.tokenExpirationSec } : {});
     this.logger = opts.logger;
+    this.sendServerDeletesAsGiven = opts.sendServerDeletesAsGiven === true;
     if (api.accessKey && api.secretKey) {
       this.basicAuth = `Basic ${Buffer.from(`${api.accessKey}:${api.secretKey}`).toString('base64')}`;
     }
@@ -169,7 +178,8 @@ export class ClearMLClient implements ApiCaller {
 
   /** Calls any endpoint (`service.action`) with a JSON body; resolves to the envelope's data. */
   call<T>(endpoint: string, body: object = {}): Promise<T> {
-    return this.authorizedCall<T>(endpoint, { body: JSON.stringify(body), contentType: 'application/json' });
+    const sent = this.sendServerDeletesAsGiven ? body : withoutServerDeletes(endpoint, body);
+    return this.authorizedCall<T>(endpoint, { body: JSON.stringify(sent), contentType: 'application/json' });
   }
 
   /** Calls an endpoint that takes one JSON document per line (events.add_batch). */

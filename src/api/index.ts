@@ -2,6 +2,7 @@
 export { ClearMLClient, DEFAULT_API_VERSION } from './client.js';
 export type { ClearMLClientOptions, ClientApiConfig, ApiLogger, ApiCaller } from './client.js';
 export { ApiError } from './errors.js';
+export { SERVER_DELETING_ENDPOINTS, withoutServerDeletes } from './server-deletes.js';
 export type { ApiErrorKind, ApiErrorInit } from './errors.js';
 export type { ApiStats } from './stats.js';
 export { decodeTokenClaims, tokenExpiryMs } from './jwt.js';

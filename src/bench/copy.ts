@@ -34,7 +34,9 @@ export class BenchCopy {
 
   static async start(label: string, dir: string, ports: { api: number; files: number } = { api: 0, files: 0 }): Promise<BenchCopy> {
     await fsp.mkdir(dir, { recursive: true });
-    const server = await startServer({ port: ports.api, filesPort: ports.files, dataDir: path.join(dir, 'server'), latencyMs: 0 });
+    // The server's own deleter stays off: the bench measures what each client deletes itself (the
+    // official script asks the server to delete too, which on a stock server would race its requests).
+    const server = await startServer({ port: ports.api, filesPort: ports.files, dataDir: path.join(dir, 'server'), latencyMs: 0, asyncDelete: { enabled: false } });
     const client = new ClearMLClient({ api: { apiServer: server.apiUrl, accessKey: server.accessKey, secretKey: server.secretKey } });
     return new BenchCopy(label, server, client, dir);
   }

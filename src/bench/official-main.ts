@@ -14,6 +14,8 @@ const client = new ClearMLClient({
   api: { apiServer: env.CLEARML_API_HOST ?? '', accessKey: env.CLEARML_API_ACCESS_KEY, secretKey: env.CLEARML_API_SECRET_KEY },
   // the SDK's session keeps one connection; everything here is sequential anyway
   maxSockets: 1,
+  // the official script asks the server to delete files itself (delete_external_artifacts: true)
+  sendServerDeletesAsGiven: true,
 });
 try {
   const result = await runOfficialModelPass(client, {

@@ -1,8 +1,10 @@
 /**
  * Every debug-image and plot-image URL of a batch of tasks, in few calls:
- * events.get_task_metrics (which tasks have any) + the multi-task events.debug_images / events.plots
- * scrolled until no task returns another iteration. Servers without the multi-task forms get the
- * per-task events.get_task_events scroll, followed to the very end (the SDK stops at ~100 URLs).
+ * events.get_task_metrics (which tasks have any, and their metrics), events.get_multi_task_metrics
+ * (each metric's variants), then the multi-task events.debug_images / events.plots, asked so that
+ * none of the server's silent caps cuts a variant off (see planRounds), each scrolled until no task
+ * returns another iteration. Servers without these calls get the per-task events.get_task_events
+ * scroll, followed to the very end (the SDK stops at ~100 URLs).
  */
 import { createHash } from 'node:crypto';
 import type { LimitFunction } from 'p-limit';
@@ -15,10 +17,20 @@ export type EventKind = 'debug' | 'plot';
 const EVENT_TYPE: Record<EventKind, string> = { debug: 'training_debug_image', plot: 'plot' };
 const MULTI_ENDPOINT: Record<EventKind, string> = { debug: 'events.debug_images', plot: 'events.plots' };
 
-/** Server-side bucket budget of one multi-task call (ES aggregation size), see metricsPerCall. */
-const BUCKET_BUDGET = 10_000;
-/** Variants per metric we want room for in that budget. */
-const VARIANTS_ALLOWANCE = 50;
+/**
+ * The real server's silent limits on the multi-task calls (clearml-server apiserver/bll/event/
+ * metric_events_iterator.py and event_common.py), which decide how we ask:
+ * - its scroll state keeps at most 100 metrics per task and 50 variants per metric (the first by
+ *   name) and drops events of any other variant; naming metrics and variants in the request is the
+ *   only way to reach the rest;
+ * - each call returns, per task and iteration, at most 8000 / (metrics × iters) variants of a metric,
+ *   the first by name among all of that metric's variants in the iteration.
+ * So each call names at most STATE_METRICS metrics with at most STATE_VARIANTS variants each, and
+ * asks for so few iterations that metrics × iters × (the metric's variant count) fits the budget.
+ */
+const BUCKET_BUDGET = 8000;
+const STATE_METRICS = 100;
+const STATE_VARIANTS = 50;
 const MAX_ITERS = 100;
 /**
  * A scroll that never ends is a server bug. Stopping quietly would under-count the task's files and
@@ -62,10 +74,12 @@ export interface EventUrlResult {
 export interface EventScanState {
   /** false once the server showed it lacks the multi-task form */
   multi: Record<EventKind, boolean>;
+  /** false once the server showed it lacks events.get_multi_task_metrics (the variant lists) */
+  variants: Record<EventKind, boolean>;
 }
 
 export function newScanState(): EventScanState {
-  return { multi: { debug: true, plot: true } };
+  return { multi: { debug: true, plot: true }, variants: { debug: true, plot: true } };
 }
 
 /** A server that does not know an endpoint or a request form answers 404, or 400 on validation. */
@@ -101,16 +115,19 @@ function add(map: Map<string, Set<string>>, task: string, urls: string[]) {
   for (const u of urls) set.add(u);
 }
 
-/** task id -> number of metrics with events of this kind; undefined when the server lacks the call. */
-async function tasksWithEvents(api: Api, taskIds: string[], kind: EventKind): Promise<Map<string, number> | undefined> {
+/** task id -> names of its metrics with events of this kind; undefined when the server lacks the call. */
+async function tasksWithEvents(api: Api, taskIds: string[], kind: EventKind): Promise<Map<string, string[]> | undefined> {
   try {
     const data = await api.call<{ metrics?: Array<{ task: string; metrics?: unknown[] }> }>('events.get_task_metrics', {
       tasks: taskIds,
       event_type: EVENT_TYPE[kind],
     });
     if (!Array.isArray(data?.metrics)) return undefined;
-    const out = new Map<string, number>();
-    for (const m of data.metrics) if (m && Array.isArray(m.metrics) && m.metrics.length > 0) out.set(m.task, m.metrics.length);
+    const out = new Map<string, string[]>();
+    for (const m of data.metrics) {
+      if (!m || !Array.isArray(m.metrics) || m.metrics.length === 0) continue;
+      out.set(m.task, m.metrics.filter((x): x is string => typeof x === 'string'));
+    }
     return out;
   } catch (err) {
     if (isUnsupported(err)) return undefined;
@@ -118,23 +135,122 @@ async function tasksWithEvents(api: Api, taskIds: string[], kind: EventKind): Pr
   }
 }
 
+/**
+ * metric -> its variants (sorted) over a group of tasks, from events.get_multi_task_metrics (API
+ * 2.28+); undefined when the server lacks it (the caller then reads each task on its own).
+ */
+async function variantsOf(api: Api, taskIds: string[], kind: EventKind): Promise<Map<string, string[]> | undefined> {
+  let data: { metrics?: Array<{ metric?: unknown; variants?: unknown }> };
+  try {
+    data = await api.call('events.get_multi_task_metrics', { tasks: taskIds, event_type: EVENT_TYPE[kind] });
+  } catch (err) {
+    if (isUnsupported(err)) return undefined;
+    throw err;
+  }
+  if (!Array.isArray(data?.metrics)) return undefined;
+  const out = new Map<string, string[]>();
+  for (const m of data.metrics) {
+    if (!m || typeof m.metric !== 'string' || !Array.isArray(m.variants)) return undefined;
+    const vs = [...new Set(m.variants.filter((v): v is string => typeof v === 'string'))].sort();
+    out.set(m.metric, vs);
+  }
+  return out;
+}
+
 interface MultiResponse {
   scroll_id?: string;
   metrics?: Array<{ task: string; iterations?: Array<{ iter?: number; events?: Array<Record<string, unknown>> }> }>;
 }
 
-/** One group through the multi-task form; false when the server does not support it. */
-async function scanMulti(
+type MetricsEntry = { task: string; metric?: string; variants?: string[] };
+
+/** One multi-task request set, scrolled until no task returns another iteration. */
+interface MultiRound {
+  entries: MetricsEntry[];
+  iters: number;
+}
+
+/**
+ * The requests that list every variant of every task in the group within the server's limits, or
+ * undefined when some metric has more variants than one call can return (over the bucket budget).
+ */
+export function planRounds(group: string[], metricsOf: Map<string, string[]>, variants: Map<string, string[]>): MultiRound[] | undefined {
+  const countOf = (metric: string) => Math.max(1, variants.get(metric)?.length ?? 1);
+  let maxCount = 1;
+  let maxMetrics = 1;
+  for (const t of group) {
+    const ms = metricsOf.get(t) ?? [];
+    maxMetrics = Math.max(maxMetrics, ms.length);
+    for (const m of ms) maxCount = Math.max(maxCount, countOf(m));
+  }
+  if (maxCount > BUCKET_BUDGET) return undefined;
+  if (maxCount <= STATE_VARIANTS && maxMetrics <= STATE_METRICS) {
+    // the server's state holds every variant already: name the tasks only
+    const iters = clampIters(Math.floor(BUCKET_BUDGET / (maxMetrics * maxCount)));
+    return [{ entries: group.map((task) => ({ task })), iters }];
+  }
+  // name metrics and variants: slice s of each metric's variants, in chunks of metrics small enough
+  // that metrics × (their largest variant count) fits the budget with one iteration at least
+  const slices = Math.ceil(maxCount / STATE_VARIANTS);
+  const rounds: MultiRound[] = [];
+  for (let s = 0; s < slices; s++) {
+    const perTask = new Map<string, string[]>();
+    for (const t of group) {
+      const ms = (metricsOf.get(t) ?? []).filter((m) => (variants.get(m)?.length ?? 0) > s * STATE_VARIANTS).sort();
+      if (ms.length) perTask.set(t, ms);
+    }
+    for (let c = 0; ; c++) {
+      const entries: MetricsEntry[] = [];
+      let roundMetrics = 1;
+      let roundCount = 1;
+      for (const [t, ms] of perTask) {
+        const chunk = metricChunks(ms, countOf)[c];
+        if (!chunk) continue;
+        roundMetrics = Math.max(roundMetrics, chunk.length);
+        for (const m of chunk) {
+          roundCount = Math.max(roundCount, countOf(m));
+          entries.push({ task: t, metric: m, variants: variants.get(m)!.slice(s * STATE_VARIANTS, (s + 1) * STATE_VARIANTS) });
+        }
+      }
+      if (!entries.length) break;
+      rounds.push({ entries, iters: clampIters(Math.floor(BUCKET_BUDGET / (roundMetrics * roundCount))) });
+    }
+  }
+  return rounds;
+}
+
+/** Consecutive chunks of a task's metrics: at most 100, and metrics × largest variant count <= budget. */
+function metricChunks(metrics: string[], countOf: (m: string) => number): string[][] {
+  const out: string[][] = [];
+  let cur: string[] = [];
+  let curMax = 1;
+  for (const m of metrics) {
+    const next = Math.max(curMax, countOf(m));
+    if (cur.length && (cur.length + 1 > STATE_METRICS || (cur.length + 1) * next > BUCKET_BUDGET)) {
+      out.push(cur);
+      cur = [];
+      curMax = 1;
+    }
+    cur.push(m);
+    curMax = Math.max(curMax, countOf(m));
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
+function clampIters(n: number): number {
+  return Math.max(1, Math.min(MAX_ITERS, n));
+}
+
+/** One round through the multi-task form; false when the server does not support it. */
+async function scanRound(
   api: Api,
-  group: string[],
-  metricCounts: Map<string, number>,
+  round: MultiRound,
   kind: EventKind,
   out: EventUrlResult,
+  first: boolean,
+  seenVariants?: Map<string, Set<string>>,
 ): Promise<boolean> {
-  const maxMetrics = Math.max(1, ...group.map((t) => metricCounts.get(t) ?? 1));
-  // The server splits an ES bucket budget between metrics x iterations x variants; asking for too
-  // many iterations at once would silently cut variants off.
-  const iters = Math.max(1, Math.min(MAX_ITERS, Math.floor(BUCKET_BUDGET / (maxMetrics * VARIANTS_ALLOWANCE))));
   let scrollId: string | undefined;
   const guard = new ScrollGuard(MULTI_ENDPOINT[kind]);
   for (let n = 0; ; n++) {
@@ -142,17 +258,17 @@ async function scanMulti(
     let data: MultiResponse;
     try {
       data = await api.call<MultiResponse>(MULTI_ENDPOINT[kind], {
-        metrics: group.map((task) => ({ task })),
-        iters,
+        metrics: round.entries,
+        iters: round.iters,
         navigate_earlier: true,
         ...(scrollId ? { scroll_id: scrollId } : {}),
       });
     } catch (err) {
-      if (n === 0 && isUnsupported(err)) return false;
+      if (first && n === 0 && isUnsupported(err)) return false;
       throw err;
     }
     if (!Array.isArray(data?.metrics)) {
-      if (n === 0) return false;
+      if (first && n === 0) return false;
       break;
     }
     let progressed = false;
@@ -162,7 +278,16 @@ async function scanMulti(
         const events = Array.isArray(it?.events) ? it.events : [];
         if (events.length) progressed = true;
         batch.push(...events);
-        for (const ev of events) if (ev && typeof ev === 'object') add(out.urls, m.task, urlsOfEvent(ev, kind));
+        for (const ev of events) {
+          if (!ev || typeof ev !== 'object') continue;
+          add(out.urls, m.task, urlsOfEvent(ev, kind));
+          if (seenVariants) {
+            const k = `${m.task}\u0000${String(ev.metric)}`;
+            let set = seenVariants.get(k);
+            if (!set) seenVariants.set(k, (set = new Set()));
+            set.add(String(ev.variant));
+          }
+        }
       }
     }
     if (progressed) guard.check(batch);
@@ -172,23 +297,97 @@ async function scanMulti(
   return true;
 }
 
-/** One task through events.get_task_events, scrolled to the end. */
+/**
+ * One group through the multi-task form: 'unsupported' when the server lacks it, 'per-task' when
+ * the group cannot be listed completely that way (too many variants), or the tasks to read again
+ * one by one.
+ */
+async function scanMulti(
+  api: Api,
+  group: string[],
+  metricsOf: Map<string, string[]>,
+  kind: EventKind,
+  out: EventUrlResult,
+  state: EventScanState,
+): Promise<'done' | 'unsupported' | 'per-task' | string[]> {
+  const variants = state.variants[kind] ? await variantsOf(api, group, kind) : undefined;
+  if (!variants) {
+    state.variants[kind] = false;
+    return scanWithoutVariants(api, group, metricsOf, kind, out);
+  }
+  const rounds = planRounds(group, metricsOf, variants);
+  if (!rounds) return 'per-task';
+  for (const [i, round] of rounds.entries()) {
+    if (!(await scanRound(api, round, kind, out, i === 0))) return 'unsupported';
+  }
+  return 'done';
+}
+
+/**
+ * Without the variant lists (servers before API 2.28): ask for whole tasks with so few iterations
+ * that the server's per-iteration cut (8000 / (metrics × iters)) stays at or above the 50 variants
+ * its state holds per metric, so everything the state holds comes back. A metric showing 50
+ * distinct variants may have had more cut off by the state, and a task with more than 100 metrics
+ * lost some: such tasks are returned to be read again one by one (no cap there).
+ */
+async function scanWithoutVariants(
+  api: Api,
+  group: string[],
+  metricsOf: Map<string, string[]>,
+  kind: EventKind,
+  out: EventUrlResult,
+): Promise<'unsupported' | string[]> {
+  const listable = group.filter((t) => (metricsOf.get(t)?.length ?? 0) <= STATE_METRICS);
+  const again = group.filter((t) => !listable.includes(t));
+  if (listable.length) {
+    const maxMetrics = Math.max(1, ...listable.map((t) => metricsOf.get(t)?.length ?? 1));
+    const round: MultiRound = { entries: listable.map((task) => ({ task })), iters: clampIters(Math.floor(BUCKET_BUDGET / (maxMetrics * STATE_VARIANTS))) };
+    const seen = new Map<string, Set<string>>();
+    if (!(await scanRound(api, round, kind, out, true, seen))) return 'unsupported';
+    const cut = new Set<string>();
+    for (const [k, vs] of seen) if (vs.size >= STATE_VARIANTS) cut.add(k.slice(0, k.indexOf('\u0000')));
+    again.push(...listable.filter((t) => cut.has(t)));
+  }
+  return again;
+}
+
+/**
+ * One task through events.get_task_events, scrolled to the end.
+ *
+ * The real server keeps the last iteration of a batch in the scroll id and reads iteration 0 as "no
+ * position" (apiserver/bll/event/events_iterator.py): after a batch ending at iteration 0 it starts
+ * over and returns the first events again, for ever. So: newest iteration first (iteration 0 comes
+ * last, all its events in one batch, since the server completes the last iteration of a batch), stop
+ * when the events seen reach `total`, and stop when a batch comes that was already returned.
+ */
 async function scanTask(api: Api, task: string, kind: EventKind, out: EventUrlResult): Promise<void> {
   let scrollId: string | undefined;
-  const guard = new ScrollGuard(`events.get_task_events of task ${task}`);
+  const what = `events.get_task_events of task ${task}`;
+  const batches = new Set<string>();
+  let seen = 0;
+  let total: number | undefined;
   for (let n = 0; ; n++) {
-    if (n >= MAX_SCROLL_CALLS) guard.tooLong(n);
+    if (n >= MAX_SCROLL_CALLS) throw new Error(`${what}: still scrolling after ${n} calls; the scroll does not end`);
     const data = await api.call<{ events?: unknown; scroll_id?: string; returned?: number; total?: number }>(
       'events.get_task_events',
-      { task, event_type: EVENT_TYPE[kind], batch_size: 1000, order: 'asc', ...(scrollId ? { scroll_id: scrollId } : {}) },
+      { task, event_type: EVENT_TYPE[kind], batch_size: 1000, order: 'desc', count_total: true, ...(scrollId ? { scroll_id: scrollId } : {}) },
     );
     if (data?.events !== undefined && !Array.isArray(data.events)) {
-      throw new Error(`events.get_task_events of task ${task}: "events" is ${typeof data.events}, not a list`);
+      throw new Error(`${what}: "events" is ${typeof data.events}, not a list`);
     }
     const events = (data?.events ?? []) as Array<Record<string, unknown>>;
-    if (events.length) guard.check(events, data.total);
+    if (events.length === 0) break;
+    const sig = createHash('sha1').update(JSON.stringify(events)).digest('base64');
+    if (batches.has(sig)) break; // the server started over: everything was read
+    batches.add(sig);
+    if (total === undefined && typeof data.total === 'number' && Number.isFinite(data.total)) total = data.total;
+    seen += events.length;
+    // more than it said it has: the server's answers do not add up, so its listing cannot be trusted
+    if (total !== undefined && seen > total) throw new Error(`${what}: more events (${seen}) than the server's total (${total}); the scroll does not end`);
+    if (seen > MAX_EVENTS_PER_SCROLL) throw new Error(`${what}: more than ${MAX_EVENTS_PER_SCROLL} events; the scroll does not end`);
     for (const ev of events) if (ev && typeof ev === 'object') add(out.urls, task, urlsOfEvent(ev, kind));
-    if (events.length === 0 || !data.scroll_id) break;
+    if (total !== undefined && seen >= total) break;
+    if (!data.scroll_id) break;
     scrollId = data.scroll_id;
   }
 }
@@ -204,7 +403,7 @@ export async function collectEventUrls(
   if (taskIds.length === 0) return out;
   const limit = opts.limit;
 
-  let counts: Map<string, number> | undefined;
+  let counts: Map<string, string[]> | undefined;
   try {
     counts = await limit(() => tasksWithEvents(api, taskIds, kind));
   } catch (err) {
@@ -212,7 +411,7 @@ export async function collectEventUrls(
     return out;
   }
   const withEvents = counts ? taskIds.filter((t) => counts!.has(t)) : taskIds;
-  const metricCounts = counts ?? new Map<string, number>();
+  const metricsOf = counts ?? new Map<string, string[]>();
 
   const perTask: string[] = [];
   if (opts.state.multi[kind] && counts) {
@@ -220,11 +419,10 @@ export async function collectEventUrls(
       chunks(withEvents, opts.tasksPerCall).map((group) =>
         limit(async () => {
           try {
-            const ok = await scanMulti(api, group, metricCounts, kind, out);
-            if (!ok) {
-              opts.state.multi[kind] = false;
-              perTask.push(...group);
-            }
+            const how = await scanMulti(api, group, metricsOf, kind, out, opts.state);
+            if (how === 'unsupported') opts.state.multi[kind] = false;
+            if (Array.isArray(how)) perTask.push(...how);
+            else if (how !== 'done') perTask.push(...group);
           } catch (err) {
             for (const t of group) out.failed.set(t, `listing ${EVENT_TYPE[kind]} events failed: ${errorMessage(err)}`);
           }

@@ -12,7 +12,9 @@
  *   delete_external_artifacts=false: the server's asynchronous deleter checks no other reference
  *   (it would delete a file a kept model shares); we have deleted the files already.
  * - models.delete_many with force=false after their tasks are gone: the server then refuses a model
- *   that some task started to use meanwhile (400/205) instead of cutting it out from under it.
+ *   that some task started to use meanwhile (400/205) instead of cutting it out from under it; and
+ *   delete_external_artifacts=false, since it too defaults to true there: a model file shared with a
+ *   kept model would go (the API client adds it to every deleting call anyway, src/api/server-deletes.ts).
  * Every step counts "already gone" (missing file, invalid task id 400/101, invalid model id 400/201)
  * as done, which is what makes replaying an entry after a kill safe.
  */
@@ -228,7 +230,7 @@ export async function executeEntry(ctx: ExecContext, entry: JournalEntry, opts: 
   for (const m of candidates) if (m.file && failedFiles.has(m.file)) report.models.failed++;
   const leftModels: JournalModel[] = models.filter((m) => m.owner && leftTasks.some((t) => t.id === m.owner));
   if (deletable.length) {
-    const r = await deleteMany(ctx, 'models.delete_many', deletable.map((m) => m.id), { force: false }, 201);
+    const r = await deleteMany(ctx, 'models.delete_many', deletable.map((m) => m.id), { force: false, delete_external_artifacts: false }, 201);
     report.models.deleted += r.deleted.length;
     for (const m of deletable) {
       const why = r.failed.get(m.id);

@@ -16,6 +16,8 @@ interface ServerArgs {
   'latency-ms': number;
   'fault-rate': number;
   'fault-seed': number;
+  'async-delete': boolean;
+  'without-endpoint'?: string[];
 }
 
 export const serverCommand: CommandModule<object, ServerArgs> = {
@@ -32,6 +34,12 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
       .option('latency-ms', { type: 'number', default: 0, describe: 'delay added to every request' })
       .option('fault-rate', { type: 'number', default: 0, describe: 'fraction of requests that fail (500, 503 or dropped)' })
       .option('fault-seed', { type: 'number', default: 1, describe: 'seed choosing which requests fail' })
+      .option('async-delete', {
+        type: 'boolean',
+        default: true,
+        describe: 'delete the files of deleted tasks and models unless a call sends delete_external_artifacts: false, as a stock clearml-server does (--no-async-delete: never)',
+      })
+      .option('without-endpoint', { type: 'string', array: true, describe: 'answer this endpoint as unknown, like an older server (e.g. events.debug_images)' })
       .check((argv) => {
         if (Boolean(argv['access-key']) !== Boolean(argv['secret-key'])) throw new Error('--access-key and --secret-key go together');
         if (!(argv['fault-rate'] >= 0 && argv['fault-rate'] <= 1)) throw new Error('--fault-rate must be between 0 and 1');
@@ -51,6 +59,8 @@ export const serverCommand: CommandModule<object, ServerArgs> = {
       latencyMs: argv['latency-ms'],
       faultRate: argv['fault-rate'],
       faultSeed: argv['fault-seed'],
+      asyncDelete: { enabled: argv['async-delete'] },
+      withoutEndpoints: argv['without-endpoint'],
     };
     let server;
     try {

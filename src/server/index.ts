@@ -27,6 +27,8 @@ import { makeIsoNow } from './state.js';
 import { openDatabase } from './store/db.js';
 import { EventsStore } from './store/events-store.js';
 import { Stores } from './store/stores.js';
+import { AsyncDeleteJob, type AsyncDeleteOptions } from './async-delete/job.js';
+import { UrlDeleteQueue, type QueuedUrl } from './async-delete/queue.js';
 
 export interface StartServerOptions {
   host?: string;
@@ -43,6 +45,26 @@ export interface StartServerOptions {
   /** fraction of API and file-server requests that fail (500, 503 or a dropped connection) */
   faultRate?: number;
   faultSeed?: number;
+  /**
+   * The server's own file deletion (services.async_urls_delete): on by default as in the stock
+   * deployment, so a deleting call that leaves `delete_external_artifacts` unset deletes files here
+   * as on a real server. `{ enabled: false }` (CLI `--no-async-delete`) turns it off.
+   */
+  asyncDelete?: AsyncDeleteOptions;
+  /**
+   * Endpoints this server answers as unknown (e.g. ["events.debug_images", "events.plots"]), like a
+   * server too old to have them; a narrow stand-in until full API-version emulation exists.
+   */
+  withoutEndpoints?: string[];
+}
+
+/** What the server queued for its own deletion (test support; also GET /_embedded/async_delete). */
+export interface AsyncDeleteView {
+  enabled: boolean;
+  /** every URL a deleting call scheduled, in order, with what became of it */
+  history(): QueuedUrl[];
+  /** resolves once every URL due now has been tried */
+  drain(): Promise<void>;
 }
 
 export interface RunningServer {
@@ -53,6 +75,7 @@ export interface RunningServer {
   /** where generated keys are kept (absent when keys were given or the data dir is temporary) */
   credentialsFile?: string;
   dataDir: string;
+  asyncDelete: AsyncDeleteView;
   close(): Promise<void>;
 }
 
@@ -92,12 +115,22 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const auth = new Authenticator(creds.accessKey, creds.secretKey, creds.tokenSecret);
   const stores = new Stores(db);
   const now = () => new Date();
+  const events = new EventsStore(db);
+  const asyncOpts = options.asyncDelete ?? {};
+  let filesUrl = '';
+  const prefixes = () => asyncOpts.fileserverPrefixes ?? (filesUrl ? [filesUrl] : []);
+  const urlQueue = new UrlDeleteQueue(prefixes);
+  const job = new AsyncDeleteJob(urlQueue, () => ({ url: filesUrl, token: () => auth.issue(600) }), prefixes, asyncOpts);
+  urlQueue.onQueued(() => job.wake());
+  const urlDeletes = { enabled: asyncOpts.enabled ?? true, queue: urlQueue, drain: () => job.drain() };
   const state: EmbeddedState = {
     db,
     now,
     isoNow: makeIsoNow(now),
     getTask: (id) => stores.tasks.get(id),
-    events: new EventsStore(db),
+    events,
+    eventsStore: events,
+    urlDeletes,
     stores,
     auth,
     scrolls: new ScrollStates(),
@@ -116,6 +149,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     workers: createWorkersService(state),
     events: createEventsService({ ...state, onTaskEvents: (id, summary) => updateTaskFromEvents(state, id, summary) }),
   };
+
+  for (const name of options.withoutEndpoints ?? []) {
+    const [svc, action] = name.split('.');
+    const service = services[svc];
+    if (!service || !action || !Object.prototype.hasOwnProperty.call(service, action)) throw new Error(`unknown endpoint to leave out: ${name}`);
+    services[svc] = Object.fromEntries(Object.entries(service).filter(([a]) => a !== action));
+  }
 
   const counters = new Counters();
   const seed = options.faultSeed ?? 1;
@@ -150,6 +190,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     throw err;
   }
 
+  filesUrl = `http://${urlHost(host)}:${filesPort}`;
   let closed = false;
   return {
     apiUrl: `http://${urlHost(host)}:${apiPort}`,
@@ -158,9 +199,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     secretKey: creds.secretKey,
     credentialsFile: creds.file,
     dataDir,
+    asyncDelete: { enabled: urlDeletes.enabled, history: () => [...urlQueue.history], drain: () => job.drain() },
     close: async () => {
       if (closed) return;
       closed = true;
+      await job.stop();
       await Promise.all([closeServer(apiServer), closeServer(filesServer)]);
       db.close();
       if (temporary) fs.rmSync(dataDir, { recursive: true, force: true });

@@ -86,6 +86,8 @@ export async function* listFileServerHttp(
 ): AsyncGenerator<ListedFile> {
   const prefix = root.segments.slice(base.segments.length).join('/');
   let after = '';
+  // a cursor seen before would start the listing over: stop instead of looping
+  const cursors = new Set<string>(['']);
   for (;;) {
     const url = `${base.baseUrl}/${FILES_LIST_PATH}?prefix=${encodeURIComponent(prefix)}&after=${encodeURIComponent(after)}&limit=1000`;
     const get = async (t?: string) => http(url, { method: 'GET', headers: t ? { authorization: `Bearer ${t}` } : {} });
@@ -102,7 +104,8 @@ export async function* listFileServerHttp(
     for (const f of body.files ?? []) {
       yield { url: `${base.baseUrl}/${encodePath(f.path.split('/'))}`, size: f.size, mtime: f.mtime };
     }
-    if (!body.next) return;
+    if (!body.next || cursors.has(body.next)) return;
+    cursors.add(body.next);
     after = body.next;
   }
 }
@@ -115,6 +118,7 @@ export async function* listS3(clients: S3Clients, loc: S3Location, root: AllowRo
   const prefix = root.segments.length ? root.segments.join('/') + '/' : '';
   const head = loc.host ? `s3://${loc.host}/${loc.bucket}` : `s3://${loc.bucket}`;
   let token: string | undefined;
+  const tokens = new Set<string>();
   do {
     const res = await client.send(new ListObjectsV2Command({ Bucket: loc.bucket, Prefix: prefix, ContinuationToken: token }));
     for (const o of res.Contents ?? []) {
@@ -122,6 +126,9 @@ export async function* listS3(clients: S3Clients, loc: S3Location, root: AllowRo
       yield { url: `${head}/${o.Key}`, size: o.Size ?? 0, mtime: o.LastModified?.getTime() ?? 0 };
     }
     token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    // a continuation token seen before would list the same keys again: stop instead of looping
+    if (token !== undefined && tokens.has(token)) token = undefined;
+    if (token !== undefined) tokens.add(token);
   } while (token);
 }
 
@@ -143,6 +150,7 @@ export async function* listGcs(clients: GcsClients, loc: GsLocation, root: Allow
   const bucket = clients.get(loc.bucket).bucket(loc.bucket);
   const prefix = root.segments.length ? root.segments.join('/') + '/' : undefined;
   let query: Record<string, unknown> | null = { prefix, autoPaginate: false, maxResults: 1000 };
+  const pageTokens = new Set<string>();
   while (query) {
     const [files, next] = (await bucket.getFiles(query)) as unknown as [Array<{ name: string; metadata: Record<string, unknown> }>, Record<string, unknown> | null];
     for (const f of files) {
@@ -153,6 +161,10 @@ export async function* listGcs(clients: GcsClients, loc: GsLocation, root: Allow
         mtime: Date.parse(String(f.metadata.updated ?? f.metadata.timeCreated ?? '')) || 0,
       };
     }
+    // a page token seen before would list the same objects again: stop instead of looping
+    const pageToken = typeof next?.pageToken === 'string' ? next.pageToken : undefined;
+    if (pageToken !== undefined && pageTokens.has(pageToken)) break;
+    if (pageToken !== undefined) pageTokens.add(pageToken);
     query = next;
   }
 }

@@ -31,6 +31,10 @@ export interface TaskSpec {
   foreignArtifacts?: string[];
   debugImages?: number;
   plotImages?: number;
+  /** debug images at given metric/variant/iteration (each its own file) */
+  images?: Array<{ metric: string; variant: string; iter: number }>;
+  /** plot events at given metric/variant/iteration, each with one image file */
+  plots?: Array<{ metric: string; variant: string; iter: number }>;
   /** output models, each with its own uploaded file unless a uri is given */
   models?: Array<{ uri?: string; ready?: boolean }>;
   parent?: string;
@@ -234,6 +238,17 @@ export class World {
       files.push(u);
       const fig = { data: [], layout: { images: [{ source: u }] } };
       this.pendingEvents.push({ type: 'plot', task: id, timestamp: Date.now(), iter: i, metric: 'plots', variant: 'fig', plot_str: JSON.stringify(fig) });
+    }
+    for (const [i, e] of (spec.images ?? []).entries()) {
+      const u = this.upload(`${folder}/metrics/${e.metric}/${e.variant}/img_${e.iter}_${i}.png`, `png ${i}`);
+      files.push(u);
+      this.pendingEvents.push({ type: 'training_debug_image', task: id, timestamp: Date.now(), iter: e.iter, metric: e.metric, variant: e.variant, url: u });
+    }
+    for (const [i, e] of (spec.plots ?? []).entries()) {
+      const u = this.upload(`${folder}/metrics/${e.metric}/${e.variant}/plot_${e.iter}_${i}.png`, `plot ${i}`);
+      files.push(u);
+      const fig = { data: [], layout: { images: [{ source: u }] } };
+      this.pendingEvents.push({ type: 'plot', task: id, timestamp: Date.now(), iter: e.iter, metric: e.metric, variant: e.variant, plot_str: JSON.stringify(fig) });
     }
     const status = spec.status ?? 'created';
     if (status !== 'created') {

@@ -31,7 +31,7 @@ export interface TaskDeleteOptions {
   move_to_trash?: boolean;
   return_file_urls?: boolean;
   delete_output_models?: boolean;
-  /** the server then deletes files itself, checking no other entity: the cleanup sends false */
+  /** the server then deletes files itself, checking no other entity: the client always sends false */
   delete_external_artifacts?: boolean;
   status_reason?: string;
 }
@@ -111,6 +111,8 @@ export interface TasksResetRequest {
   clear_all?: boolean;
   return_file_urls?: boolean;
   delete_output_models?: boolean;
+  /** sent as false whatever is given here (src/api/server-deletes.ts) */
+  delete_external_artifacts?: boolean;
 }
 
 export class TasksApi {

@@ -42,7 +42,9 @@ function shift(doc: Record<string, unknown>, ms: number): Record<string, unknown
  * GET counters, POST counters/reset, POST backdate {task | tasks: [], model | models: [], days}
  * (moves every date of those entities N days into the past, so "older than 30 days" can be tested),
  * POST make_public {tasks, models} (turns them into built-in examples: company ""),
- * GET/POST latency {ms} (the delay of every later API and file-server request; a bench seeds at 0).
+ * GET/POST latency {ms} (the delay of every later API and file-server request; a bench seeds at 0),
+ * GET async_delete (every URL the server queued for its own deletion and its status), POST
+ * async_delete/drain (the same, once every URL due now was tried).
  */
 export function createEmbeddedRoutes(state: EmbeddedState, counters: Counters, latency: Latency) {
   return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean> => {
@@ -56,6 +58,17 @@ export function createEmbeddedRoutes(state: EmbeddedState, counters: Counters, l
       await readBody(req);
       counters.reset();
       json(res, 200, { ok: true });
+      return true;
+    }
+    if (route === 'async_delete' && method === 'GET') {
+      // what the server queued for its own deletion (a real server keeps it in url_to_delete)
+      json(res, 200, { enabled: state.urlDeletes?.enabled ?? false, urls: state.urlDeletes?.queue.history ?? [] });
+      return true;
+    }
+    if (route === 'async_delete/drain' && method === 'POST') {
+      await readBody(req);
+      await state.urlDeletes?.drain();
+      json(res, 200, { enabled: state.urlDeletes?.enabled ?? false, urls: state.urlDeletes?.queue.history ?? [] });
       return true;
     }
     if (route === 'latency' && method === 'GET') {

@@ -9,6 +9,7 @@ import { bool, forEachId, stringList, validateName } from './common.js';
 import { assertWritable, loadTask } from './task-docs.js';
 import { DELETED_PREFIX, tasksUsingModel } from './task-delete.js';
 import { validateProject } from './tasks-core.js';
+import { deletesExternally, scheduleUrls } from '../async-delete/external.js';
 import { hiddenPredicate } from './tasks-query.js';
 
 const EDITABLE = ['name', 'comment', 'tags', 'system_tags', 'framework', 'uri', 'labels', 'design', 'iteration', 'project', 'ready', 'metadata', 'parent'] as const;
@@ -116,6 +117,8 @@ export function createModelsService(state: EmbeddedState): Service {
       }
       store.delete(m.id);
     });
+    // the real server then queues the model's file itself (services/models.py _delete_model_events)
+    if (m.uri && deletesExternally(state, req.endpoint, req.body)) scheduleUrls(state, req.endpoint, m.id, [m.uri]);
     return { deleted: true, url: m.uri ?? null };
   };
 

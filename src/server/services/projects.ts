@@ -6,6 +6,7 @@ import type { EmbeddedState } from '../state.js';
 import { newId } from '../util/ids.js';
 import { bool, stringList } from './common.js';
 import { deleteTask } from './task-delete.js';
+import { deletesExternally, eventFileUrls, scheduleUrls } from '../async-delete/external.js';
 import { isArchived } from './task-docs.js';
 import { expandProjects, hiddenPredicate } from './tasks-query.js';
 
@@ -147,6 +148,17 @@ export function createProjectsService(state: EmbeddedState): Service {
       if (!force && models.some((m) => !isArchived(m))) {
         throw new ApiFault(400, 405, 'Project has associated non-archived models (use force)', { id: p.id });
       }
+      // the real project_cleanup.py: with delete_contents, every output artifact, model file and event
+      // image of the contents is queued, and on the file server each URL's whole folder (rmtree)
+      const external = deleteContents && deletesExternally(state, req.endpoint, req.body);
+      const urls = new Set<string>();
+      if (external) {
+        for (const t of tasks) {
+          for (const a of t.execution?.artifacts ?? []) if ((a.mode ?? 'output') === 'output' && typeof a.uri === 'string' && a.uri) urls.add(a.uri);
+        }
+        for (const m of models) if (m.uri) urls.add(m.uri);
+        for (const u of eventFileUrls(state, tasks.map((t) => t.id))) urls.add(u);
+      }
       const now = state.isoNow();
       let deletedTasks = 0;
       let disassociated = 0;
@@ -172,6 +184,7 @@ export function createProjectsService(state: EmbeddedState): Service {
         }
         for (const id of ids) store.delete(id);
       });
+      if (external) scheduleUrls(state, req.endpoint, p.id, urls, true);
       return { deleted: ids.size, disassociated_tasks: disassociated, deleted_tasks: deletedTasks, deleted_models: deletedModels, urls: null };
     },
   };

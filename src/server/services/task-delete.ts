@@ -6,6 +6,7 @@ import { MODELS_BY_TASK, TASKS_BY_INPUT_MODEL, TASKS_BY_PARENT } from '../store/
 import { bool } from './common.js';
 import { removeFromQueues } from './queue-ops.js';
 import { assertWritable, isArchived, loadTask } from './task-docs.js';
+import { deletesExternally, eventFileUrls, scheduleUrls } from '../async-delete/external.js';
 
 export const DELETED_PREFIX = '__DELETED__';
 
@@ -13,6 +14,7 @@ export interface DeleteOptions {
   force?: unknown;
   return_file_urls?: unknown;
   delete_output_models?: unknown;
+  delete_external_artifacts?: unknown;
 }
 
 export interface CleanupResult {
@@ -113,8 +115,38 @@ export function cleanupTask(
   return result;
 }
 
-/** tasks.delete: Draft or archived tasks without force; dequeue, clean up outputs, delete events. */
-export function deleteTask(state: EmbeddedState, identity: Identity, id: unknown, opts: DeleteOptions): Record<string, unknown> {
+/**
+ * The real server's own file deletion after a task delete or reset (services/tasks.py
+ * _delete_task_events): unless the request said `delete_external_artifacts: false`, the artifact
+ * and unused draft model URLs of the cleanup, then every debug-image and plot-image URL of the
+ * task's events, are queued for the async deleter. Returns a function to call once the task is gone.
+ */
+export function externalCleanup(
+  state: EmbeddedState,
+  endpoint: string | undefined,
+  body: Record<string, unknown>,
+  taskId: string,
+): (cleanup: CleanupResult) => void {
+  if (!endpoint || !deletesExternally(state, endpoint, body)) return () => {};
+  const eventUrls = eventFileUrls(state, [taskId]);
+  return (cleanup) => {
+    scheduleUrls(state, endpoint, taskId, [...cleanup.urls.model_urls, ...cleanup.urls.artifact_urls]);
+    scheduleUrls(state, endpoint, taskId, eventUrls);
+  };
+}
+
+/**
+ * tasks.delete: Draft or archived tasks without force; dequeue, clean up outputs, delete events.
+ * `endpoint` (the call being served) decides the server's own file deletion; projects.delete passes
+ * none and queues its contents itself.
+ */
+export function deleteTask(
+  state: EmbeddedState,
+  identity: Identity,
+  id: unknown,
+  opts: DeleteOptions,
+  endpoint?: string,
+): Record<string, unknown> {
   const t = loadTask(state, id);
   assertWritable(t);
   const force = bool(opts.force);
@@ -124,6 +156,7 @@ export function deleteTask(state: EmbeddedState, identity: Identity, id: unknown
     });
   }
   const deleteOutputModels = opts.delete_output_models === undefined ? true : bool(opts.delete_output_models);
+  const afterDelete = externalCleanup(state, endpoint, opts as Record<string, unknown>, t.id);
   const { cleanup, events } = state.stores.transaction(() => {
     removeFromQueues(state, t.id, state.isoNow());
     const cleanup = cleanupTask(state, identity, t, { force, updateChildren: true, deleteOutputModels });
@@ -131,6 +164,7 @@ export function deleteTask(state: EmbeddedState, identity: Identity, id: unknown
     state.stores.tasks.delete(t.id);
     return { cleanup, events };
   });
+  afterDelete(cleanup);
   // the real answer is {deleted, updated_children, updated_models, deleted_models, urls}; events is ours
   return {
     deleted: true,

@@ -6,7 +6,7 @@ import { dateMs } from '../util/time.js';
 import { bool, forEachId } from './common.js';
 import { addToQueue, createQueue, removeFromQueues } from './queue-ops.js';
 import { ALL_STATUSES, applyStatus } from './task-status.js';
-import { cleanupTask } from './task-delete.js';
+import { cleanupTask, externalCleanup } from './task-delete.js';
 import { assertWritable, loadTask } from './task-docs.js';
 
 /** A worker counts as alive when it reported on the task within this window (apiserver.workers.task_update_timeout). */
@@ -151,9 +151,11 @@ export function tasksLifecycle(state: EmbeddedState): Service {
     }
     const now = state.isoNow();
     const deleteOutputModels = body.delete_output_models === undefined ? true : bool(body.delete_output_models);
+    const afterReset = externalCleanup(state, req.endpoint, body, t.id);
     return store.transaction(() => {
       const removed = removeFromQueues(state, t.id, now);
       const cleanup = cleanupTask(state, req.identity, t, { force, updateChildren: false, deleteOutputModels });
+      afterReset(cleanup);
       const fields = applyStatus(t, { status: 'created', force, status_reason: 'reset', status_message: 'reset', user: req.identity.user, now });
       for (const k of ['started', 'completed', 'published', 'active_duration', 'enqueue_status', 'last_worker', 'last_worker_report']) {
         delete (t as any)[k];

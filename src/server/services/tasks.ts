@@ -12,8 +12,8 @@ export function createTasksService(state: EmbeddedState): Service {
     ...tasksCore(state),
     ...tasksLifecycle(state),
     ...tasksParams(state),
-    delete: (req) => deleteTask(state, req.identity, req.body.task, req.body),
+    delete: (req) => deleteTask(state, req.identity, req.body.task, req.body, req.endpoint),
     // one SQLite transaction for the whole call (each task's own becomes a savepoint): one commit, not hundreds
-    delete_many: (req) => state.stores.transaction(() => forEachId(req.body.ids, (id) => deleteTask(state, req.identity, id, req.body))),
+    delete_many: (req) => state.stores.transaction(() => forEachId(req.body.ids, (id) => deleteTask(state, req.identity, id, req.body, req.endpoint))),
   };
 }

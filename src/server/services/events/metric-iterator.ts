@@ -8,6 +8,16 @@ import { expandPlot } from './incoming.js';
  * metric/variant and iteration, grouped by iteration. The scroll position lives on the server,
  * keyed by the scroll id, for an hour; an unknown or expired id silently starts a new scroll.
  *
+ * The real server's limits, cut silently (apiserver/bll/event/metric_events_iterator.py,
+ * event_common.py), are kept:
+ * - the scroll state holds at most 100 metrics per task and 50 variants per metric (max_metrics_count
+ *   100, max_variants_count 100 halved), the first by name; an event of a variant not in the state is
+ *   dropped (allow_uninitialized_variants is false), so asking for specific variants is the way to
+ *   reach the others;
+ * - per call and task, each iteration returns at most `8000 / (metrics × iters)` variants per
+ *   metric (80% of ES's 10,000 buckets), the first by name among all the metric's variants in
+ *   that iteration, requested or not.
+ *
  * Debug-image urls are recycled by the SDK (a fixed number of files per variant): iterations up to
  * the one before the latest reuse of the newest url point at overwritten files, so they are hidden.
  */
@@ -49,6 +59,12 @@ export interface MetricEventsResponse {
 }
 
 const STATE_TTL_MS = 3600_000;
+/** max_es_buckets: 80% (dynamic_metrics_count_threshold) of ES's 10,000 aggregation buckets */
+export const MAX_ES_BUCKETS = 8000;
+/** max_metrics_count */
+export const STATE_MAX_METRICS = 100;
+/** max_variants_count (100), halved when the state is built */
+export const STATE_MAX_VARIANTS = 50;
 const MAX_STATES = 10_000;
 
 export class MetricEventsIterator {
@@ -73,12 +89,11 @@ export class MetricEventsIterator {
     this.states.delete(id);
     this.states.set(id, state);
 
-    const specificVariants = [...req.taskMetrics.values()].some((m) => [...m.values()].some((v) => v?.length));
     return {
       scroll_id: id,
       metrics: state.tasks.map((t) => ({
         task: t.task,
-        iterations: this.nextIterations(t, req.iters, req.navigateEarlier, specificVariants),
+        iterations: this.nextIterations(t, req.iters, req.navigateEarlier),
       })),
     };
   }
@@ -100,14 +115,15 @@ export class MetricEventsIterator {
       const lastInvalid = this.type === 'training_debug_image' && s.urlIters.length > 1 ? s.urlIters[1] : null;
       m.variants.push({ variant: s.variant, lastInvalid });
     }
-    return { task, metrics: [...byMetric.values()], minIter: null, maxIter: null };
+    const metricStates = [...byMetric.values()].sort((a, b) => cmp(a.metric, b.metric)).slice(0, STATE_MAX_METRICS);
+    for (const m of metricStates) m.variants = m.variants.sort((a, b) => cmp(a.variant, b.variant)).slice(0, STATE_MAX_VARIANTS);
+    return { task, metrics: metricStates, minIter: null, maxIter: null };
   }
 
   private nextIterations(
     state: TaskState,
     iters: number,
     navigateEarlier: boolean,
-    specificVariants: boolean,
   ): Array<{ iter: number; events: Record<string, unknown>[] }> {
     if (!state.metrics.length) return [];
     const earlier = state.maxIter === null ? true : navigateEarlier;
@@ -130,18 +146,27 @@ export class MetricEventsIterator {
       if (!cur || this.better(ev, cur)) perIter.set(k, ev);
     }
 
+    // a variant the state does not hold is dropped (allow_uninitialized_variants false)
     const isValid = (ev: StoredEvent): boolean => {
       const k = key(ev.metric, ev.variant);
-      if (!invalid.has(k)) return !specificVariants;
+      if (!invalid.has(k)) return false;
       const last = invalid.get(k);
       return last === null || last === undefined || (ev.iter as number) > last;
     };
 
+    const maxVariants = Math.floor(MAX_ES_BUCKETS / (state.metrics.length * Math.max(1, iters)));
     const iterations: Array<{ iter: number; events: Record<string, unknown>[] }> = [];
     for (const iter of iterList) {
-      const chosen = [...(best.get(iter)?.values() ?? [])]
-        .filter(isValid)
-        .sort((a, b) => cmp(a.metric, b.metric) || cmp(a.variant, b.variant));
+      const sorted = [...(best.get(iter)?.values() ?? [])].sort((a, b) => cmp(a.metric, b.metric) || cmp(a.variant, b.variant));
+      // the variants bucket of each metric: the first maxVariants names of this iteration
+      const perMetric = new Map<string, number>();
+      const chosen = sorted
+        .filter((ev) => {
+          const n = perMetric.get(ev.metric) ?? 0;
+          perMetric.set(ev.metric, n + 1);
+          return n < maxVariants;
+        })
+        .filter(isValid);
       if (chosen.length) {
         iterations.push({ iter, events: chosen.map((e) => (this.type === 'plot' ? expandPlot(e.doc) : e.doc)) });
       }
