@@ -125,8 +125,9 @@ try {
     `server latency ${opts.latencyMs} ms${opts.faultRate ? `, fault rate ${opts.faultRate}` : ''}`);
   const seeded = await seedServer(client, { apiUrl: server.apiUrl, filesUrl: server.filesUrl }, { tasks: opts.tasks, seed: opts.seed, thresholdDays: THRESHOLD_DAYS });
   if (opts.faultRate) await reopenWithFaults(); // seeded on a healthy server, cleaned on a sick one
-  const eligible = seeded.tasks.filter((t) => t.eligible);
-  const kept = seeded.tasks.filter((t) => !t.eligible);
+  // dataset versions count as tasks here: the deletable ones with the eligible, the others kept
+  const eligible = [...seeded.tasks.filter((t) => t.eligible), ...(seeded.datasets ?? []).filter((d) => d.deletable)];
+  const kept = [...seeded.tasks.filter((t) => !t.eligible), ...(seeded.datasets ?? []).filter((d) => !d.deletable)];
   Object.assign(figures, { eligible: eligible.length, kept: kept.length, filesSeeded: seeded.files.length });
   say(`seeded: ${eligible.length} eligible tasks, ${kept.length} kept, ${seeded.files.length} files, ${seeded.models.length} models ` +
     `(${seeded.summary.modelsInUse} in use, ${seeded.summary.sharedModelFiles} shared files), ${seeded.summary.foreignArtifacts} foreign URLs`);
@@ -274,7 +275,8 @@ function runCli(args, kill) {
 
 /** The three figures, from the server's state and the file server's disk. */
 async function check(seeded) {
-  const left = await remainingById(client, 'tasks.get_all', 'tasks', seeded.tasks.map((t) => t.id), ['id']);
+  const datasets = seeded.datasets ?? [];
+  const left = await remainingById(client, 'tasks.get_all', 'tasks', [...seeded.tasks, ...datasets].map((t) => t.id), ['id']);
   const models = await remainingById(client, 'models.get_all', 'models', seeded.models.map((m) => m.id), ['id', 'uri']);
   const onDisk = await filesOnDisk(path.join(dataDir, 'files'));
   // what still points to a file: a remaining task (its artifacts, debug and plot images, through its
@@ -286,8 +288,12 @@ async function check(seeded) {
     for (const u of t.externalUris) referenced.add(u);
   }
   for (const m of models.values()) if (m.uri) referenced.add(m.uri);
-  const eligibleLeft = seeded.tasks.filter((t) => t.eligible && left.has(t.id)).length;
-  const keptTasksTouched = seeded.tasks.filter((t) => !t.eligible && !left.has(t.id)).length;
+  // dataset versions: a remaining one holds its files; the deletable ones must go, the others stay
+  for (const d of datasets) if (left.has(d.id)) for (const u of d.files) referenced.add(u);
+  const eligibleLeft = seeded.tasks.filter((t) => t.eligible && left.has(t.id)).length +
+    datasets.filter((d) => d.deletable && left.has(d.id)).length;
+  const keptTasksTouched = seeded.tasks.filter((t) => !t.eligible && !left.has(t.id)).length +
+    datasets.filter((d) => !d.deletable && !left.has(d.id)).length;
   const keep = mustKeep(seeded);
   let orphanedFiles = 0;
   let keptFilesTouched = 0;
@@ -313,5 +319,6 @@ function mustKeep(seeded) {
     for (const u of t.externalUris) keep.add(u);
   }
   for (const m of seeded.models) if (!eligibleIds.has(m.taskId)) keep.add(m.uri);
+  for (const d of seeded.datasets ?? []) if (!d.deletable) for (const u of d.files) keep.add(u);
   return keep;
 }

@@ -26,7 +26,7 @@ const ORPHAN_BYTES = 1234;
 beforeAll(async () => {
   server = await startServer({ port: 0, filesPort: 0 });
   client = new ClearMLClient({ api: { apiServer: server.apiUrl, accessKey: server.accessKey, secretKey: server.secretKey } });
-  seeded = await seedServer(client, { apiUrl: server.apiUrl, filesUrl: server.filesUrl }, { tasks: 40, seed: 11 });
+  seeded = await seedServer(client, { apiUrl: server.apiUrl, filesUrl: server.filesUrl }, { tasks: 40, seed: 11, datasetFamilies: 0 });
   // one old orphan: a task folder whose task is gone
   const full = path.join(server.dataDir, 'files', 'gone', `t.${'b'.repeat(32)}`, 'artifacts', 'a', 'lost.bin');
   await mkdir(path.dirname(full), { recursive: true });

@@ -57,7 +57,8 @@ test('archived and old tasks match the eligible count; recent and unarchived old
   const old = await client.call<{ tasks: Task[] }>('tasks.get_all', {
     system_tags: ['archived'], last_change: [`<${cutoff}`], only_fields: ['id'], page_size: 500,
   });
-  expect(old.tasks.map((t) => t.id).sort()).toEqual(seeded.tasks.filter((t) => t.eligible).map((t) => t.id).sort());
+  const eligibleIds = [...seeded.tasks.filter((t) => t.eligible), ...seeded.datasets.filter((d) => d.eligible)].map((t) => t.id);
+  expect(old.tasks.map((t) => t.id).sort()).toEqual(eligibleIds.sort());
   const archived = (await allTasks()).filter((t) => t.system_tags?.includes('archived'));
   expect(archived).toHaveLength(s.archived);
   // an archived Draft that was never started has no status_changed: the official service misses those
@@ -65,6 +66,41 @@ test('archived and old tasks match the eligible count; recent and unarchived old
   expect(drafts.length).toBeGreaterThan(0);
   const t = (await allTasks()).find((x) => x.id === drafts[0].id)!;
   expect(t.status_changed ?? null).toBeNull();
+});
+
+test('dataset families: versions in hidden .datasets projects, an archived parent of a live child among them', async () => {
+  const ds = seeded.datasets;
+  expect(seeded.summary.datasetVersions).toBe(ds.length);
+  expect(ds.length).toBeGreaterThanOrEqual(2);
+  const kept = ds.filter((d) => d.keptFor);
+  expect(kept.length).toBeGreaterThan(0);
+  expect(seeded.summary.datasetVersionsKeptForLineage).toBe(kept.length);
+  // the child named in keptFor is live and lists the parent
+  const child = ds.find((d) => kept[0].keptFor!.endsWith(d.id))!;
+  expect(child.parents).toContain(kept[0].id);
+  expect(child.archived).toBe(false);
+  const res = await client.call<{ tasks: Array<Task & { runtime?: Record<string, unknown> }> }>('tasks.get_all', {
+    id: ds.map((d) => d.id), only_fields: ['id', 'type', 'system_tags', 'project', 'runtime', 'execution.artifacts'], search_hidden: true,
+  });
+  expect(res.tasks).toHaveLength(ds.length);
+  for (const t of res.tasks) {
+    expect(t.type).toBe('data_processing');
+    expect(t.system_tags).toContain('dataset');
+    expect((t.execution?.artifacts ?? []).map((a) => a.key)).toContain('state');
+    expect(t.runtime?.version).toBe(ds.find((d) => d.id === t.id)!.version);
+  }
+  const projects = await client.call<{ projects: Array<{ id: string; name: string; system_tags?: string[] }> }>('projects.get_all', {
+    id: [...new Set(res.tasks.map((t) => t.project as string))], only_fields: ['id', 'name', 'system_tags'], search_hidden: true,
+  });
+  for (const p of projects.projects) {
+    expect(p.name).toMatch(/\/\.datasets\/[^/]+$/);
+    expect(p.system_tags).toEqual(expect.arrayContaining(['hidden', 'dataset']));
+  }
+  const cfg = await client.call<{ configurations: Array<{ task: string; configuration: Array<{ name: string; value: string }> }> }>(
+    'tasks.get_configurations', { tasks: [child.id], names: ['Dataset Struct'] },
+  );
+  const struct = JSON.parse(cfg.configurations[0].configuration[0].value) as Record<string, { job_id: string }>;
+  expect(Object.values(struct).map((e) => e.job_id)).toEqual(expect.arrayContaining([child.id, kept[0].id]));
 });
 
 test('files are on the file server with the size the summary counts', async () => {

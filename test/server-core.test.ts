@@ -103,9 +103,12 @@ describe('envelope and routing', () => {
     expect(a.body.meta.result_code).toBe(400);
   });
 
-  test('a version above the newest is refused', async () => {
+  test('a version above the newest is answered with the newest (apiserver.version.check_max_version is false by default)', async () => {
+    // the web app asks for v999.0, meaning "your newest"
     const a = await api.call('tasks.get_all', {}, '9.99');
-    expect(a.status).toBe(400);
+    expect(a.status).toBe(200);
+    expect(a.body.meta.endpoint).toMatchObject({ requested_version: '9.99', actual_version: '2.34' });
+    expect((await api.call('tasks.get_all', {}, '1.0')).status).toBe(400);
   });
 });
 

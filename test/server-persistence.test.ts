@@ -185,3 +185,45 @@ test('`server` command refuses mismatched key options', () => {
   expect(r.status).not.toBe(0);
   expect(r.stderr + r.stdout).toMatch(/--access-key and --secret-key go together/);
 });
+
+test('`server --api-version 2.20 --record-requests` answers as that server and lists what arrived', async () => {
+  const cli = spawn(process.execPath, [path.join(build, 'cli.js'), 'server', '--port', '0', '--files-port', '0', '--api-version', '2.20', '--record-requests'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  cliChild = cli;
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    cli.stdout!.on('data', (c) => {
+      out += c;
+      if (out.includes('Stop with Ctrl-C.')) resolve();
+    });
+    cli.on('exit', (code) => reject(new Error(`exited early (${code}): ${out}`)));
+  });
+  expect(out).toMatch(/api server: +\S+ \(API 2\.20\)/);
+  const apiUrl = /api server: +(\S+)/.exec(out)![1];
+  const key = /access key: +(\S+)/.exec(out)![1];
+  // without --data-dir the secret is not printed: a login with a wrong one is refused, and recorded
+  const refused = await fetch(`${apiUrl}/auth.login`, { headers: { Authorization: `Basic ${Buffer.from(`${key}:wrong`).toString('base64')}` } });
+  expect(refused.status).toBe(401);
+  const later = await fetch(`${apiUrl}/v2.20/events.get_multi_task_metrics`, { method: 'POST', body: '{}' });
+  expect(later.status).toBe(404);
+  const log = (await (await fetch(`${apiUrl}/_embedded/requests`)).json()) as { requests: Array<{ endpoint: string; requested: string; status: number }> };
+  expect(log.requests.map((r) => [r.endpoint, r.requested, r.status])).toEqual([
+    ['auth.login', '2.20', 401],
+    ['events.get_multi_task_metrics', '2.20', 404],
+  ]);
+  cli.removeAllListeners('exit');
+  const code = await new Promise((resolve) => {
+    cli.once('exit', (c) => resolve(c));
+    cli.kill('SIGTERM');
+  });
+  expect(code).toBe(0);
+}, 30000);
+
+test('`server` command refuses an API version outside 2.13 to 2.34', () => {
+  for (const v of ['2.5', '2.35', 'latest']) {
+    const r = spawnSync(process.execPath, [path.join(build, 'cli.js'), 'server', '--api-version', v], { encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr + r.stdout).toContain(`--api-version must be an API version from 2.13 to 2.34 (e.g. 2.20), got "${v}"`);
+  }
+});

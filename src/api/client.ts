@@ -6,6 +6,9 @@
  * - Auth: `auth.login` with Basic access_key:secret_key (no version in its URL), or a given bearer
  *   token; the token's `exp` is read to log in again `refreshMarginSec` before it runs out, and a 401
  *   triggers one new login and one repeat of the call.
+ * - The server's API version is read from the token's `api_version` claim (as the SDK does): requests
+ *   ask for the configured version or the server's, whichever is lower, and leave out the request
+ *   fields that server's release does not know (src/api/server-features.ts).
  * - Connection errors and 5xx are repeated with exponential backoff and jitter; a 4xx never is.
  * - Typed namespaces (`tasks`, `models`, `events`, `projects`, `queues`) wrap the calls the cleanup uses.
  */
@@ -17,7 +20,8 @@ import got, { type Got } from 'got';
 import type { ApiConfig } from '../config/types.js';
 import { ApiError } from './errors.js';
 import { unwrapEnvelope } from './envelope.js';
-import { tokenExpiryMs } from './jwt.js';
+import { decodeTokenClaims, tokenExpiryMs } from './jwt.js';
+import { bodyForServer, lowerApi, parseApiVersion } from './server-features.js';
 import { backoffDelayMs, isRetriableErrorCode, isRetriableStatus, retryAfterMs } from './retry.js';
 import { emptyStats, type ApiStats } from './stats.js';
 import { CLIENT_VERSION } from './version.js';
@@ -108,6 +112,8 @@ export class ClearMLClient implements ApiCaller {
   private readonly sendServerDeletesAsGiven: boolean;
   private token?: string;
   private tokenExpiry?: number;
+  /** from the token; undefined for an opaque token or a server that does not say */
+  private serverApi?: string;
   private login?: Promise<string>;
 
   constructor(opts: ClearMLClientOptions) {
@@ -179,13 +185,31 @@ export class ClearMLClient implements ApiCaller {
   /** Calls any endpoint (`service.action`) with a JSON body; resolves to the envelope's data. */
   call<T>(endpoint: string, body: object = {}): Promise<T> {
     const sent = this.sendServerDeletesAsGiven ? body : withoutServerDeletes(endpoint, body);
-    return this.authorizedCall<T>(endpoint, { body: JSON.stringify(sent), contentType: 'application/json' });
+    // then without what this server's release does not know (it would ignore it anyway)
+    return this.authorizedCall<T>(endpoint, () => ({
+      body: JSON.stringify(bodyForServer(endpoint, sent, this.serverApi)),
+      contentType: 'application/json',
+    }));
+  }
+
+  /**
+   * The server's API version (logging in first if needed), from the token's `api_version` claim;
+   * undefined when the token does not say (then the newest behaviour is assumed).
+   */
+  async serverApiVersion(): Promise<string | undefined> {
+    await this.getToken();
+    return this.serverApi;
+  }
+
+  /** The version requests ask for: the configured one, or the server's if lower. */
+  get requestVersion(): string {
+    return this.serverApi ? lowerApi(this.version, this.serverApi) : this.version;
   }
 
   /** Calls an endpoint that takes one JSON document per line (events.add_batch). */
   callJsonLines<T>(endpoint: string, items: readonly object[]): Promise<T> {
     const body = items.map((i) => JSON.stringify(i)).join('\n');
-    return this.authorizedCall<T>(endpoint, { body, contentType: 'application/json-lines' });
+    return this.authorizedCall<T>(endpoint, () => ({ body, contentType: 'application/json-lines' }));
   }
 
   /**
@@ -205,12 +229,14 @@ export class ClearMLClient implements ApiCaller {
     this.agents.https.destroy();
   }
 
-  private async authorizedCall<T>(endpoint: string, payload: Payload): Promise<T> {
+  /** `build` runs once the token (and so the server's version) is known. */
+  private async authorizedCall<T>(endpoint: string, build: () => Payload): Promise<T> {
     this.stats.calls++;
     this.stats.byEndpoint[endpoint] = (this.stats.byEndpoint[endpoint] ?? 0) + 1;
-    const url = `${this.baseUrl}/v${this.version}/${endpoint}`;
     try {
       const token = await this.getToken();
+      const url = `${this.baseUrl}/v${this.requestVersion}/${endpoint}`;
+      const payload = build();
       try {
         return await this.send<T>(endpoint, url, payload, `Bearer ${token}`);
       } catch (e) {
@@ -232,6 +258,9 @@ export class ClearMLClient implements ApiCaller {
   private setToken(token: string): void {
     this.token = token;
     this.tokenExpiry = tokenExpiryMs(token);
+    const claimed = decodeTokenClaims(token)?.api_version;
+    const parsed = parseApiVersion(claimed);
+    if (parsed) this.serverApi = `${parsed[0]}.${parsed[1]}`;
   }
 
   /**

@@ -19,6 +19,10 @@ export class CountingApi implements Api {
     }
   }
 
+  serverApiVersion(): Promise<string | undefined> {
+    return this.inner.serverApiVersion?.() ?? Promise.resolve(undefined);
+  }
+
   snapshot(): { total: number; failed: number; byEndpoint: Record<string, number> } {
     return { total: this.total, failed: this.failed, byEndpoint: { ...this.byEndpoint } };
   }

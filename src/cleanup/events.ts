@@ -11,6 +11,7 @@ import type { LimitFunction } from 'p-limit';
 import type { Api } from './ports.js';
 import { apiErrorOf, errorMessage } from './ports.js';
 import { chunks } from './listing.js';
+import { featuresOf } from '../api/server-features.js';
 
 export type EventKind = 'debug' | 'plot';
 
@@ -413,6 +414,10 @@ export async function collectEventUrls(
   const withEvents = counts ? taskIds.filter((t) => counts!.has(t)) : taskIds;
   const metricsOf = counts ?? new Map<string, string[]>();
 
+  // a server older than the multi-task form would answer 404: do not ask it
+  const features = featuresOf(await api.serverApiVersion?.());
+  if (!(kind === 'plot' ? features.multiTaskPlots : features.multiTaskDebugImages)) opts.state.multi[kind] = false;
+  if (!features.multiTaskMetrics) opts.state.variants[kind] = false;
   const perTask: string[] = [];
   if (opts.state.multi[kind] && counts) {
     await Promise.all(

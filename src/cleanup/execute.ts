@@ -14,7 +14,8 @@
  * - models.delete_many with force=false after their tasks are gone: the server then refuses a model
  *   that some task started to use meanwhile (400/205) instead of cutting it out from under it; and
  *   delete_external_artifacts=false, since it too defaults to true there: a model file shared with a
- *   kept model would go (the API client adds it to every deleting call anyway, src/api/server-deletes.ts).
+ *   kept model would go (the API client adds it to every deleting call anyway, src/api/server-deletes.ts,
+ *   and leaves it out for a server before API 2.25, which has no such field and deletes no file).
  * Every step counts "already gone" (missing file, invalid task id 400/101, invalid model id 400/201)
  * as done, which is what makes replaying an entry after a kill safe.
  */
@@ -131,6 +132,8 @@ export interface ExecOptions {
   replay: boolean;
   /** decide deferred models now (end of pass, or replay) */
   finishDeferred: boolean;
+  /** receives the ids of the tasks deleted (or found gone) */
+  deleted?: Set<string>;
 }
 
 /** Runs one entry as far as it goes; rewrites or removes it; returns what is left (empty = done). */
@@ -215,7 +218,7 @@ export async function executeEntry(ctx: ExecContext, entry: JournalEntry, opts: 
       101,
     );
     report.tasks.deleted += r.deleted.length;
-    for (const id of [...r.deleted, ...r.gone]) doneTasks.add(id);
+    for (const id of [...r.deleted, ...r.gone]) (doneTasks.add(id), opts.deleted?.add(id));
     for (const t of ready) {
       const why = r.failed.get(t.id);
       if (why === undefined) continue;

@@ -13,6 +13,7 @@
 import pLimit from 'p-limit';
 import type { Api, Logger, ProgressEvent } from './ports.js';
 import { errorMessage } from './ports.js';
+import { datasetLinkUrls } from './lineage.js';
 import { acquireLock, type Lock } from './lock.js';
 import { daysToMs } from './dates.js';
 import { addModelReferences, addTaskReferences, collectReferences, type ReferenceIndex } from './references.js';
@@ -31,6 +32,8 @@ export interface ListedFile {
 export interface SweepStorage {
   list(root: string, opts?: { fileServerDir?: string }): AsyncIterable<ListedFile>;
   deleteFiles(urls: string[]): Promise<FileOutcome[]>;
+  /** reads a dataset version's state (its link entries); absent: versions with links block deleting */
+  readText?(url: string, maxBytes: number): Promise<string>;
 }
 
 export interface OrphanDeps {
@@ -177,6 +180,15 @@ export async function sweepOrphans(deps: OrphanDeps, o: OrphanOptions): Promise<
       log.error(report.error);
     }
 
+    // Files a dataset version registered by link (add_external_files) are named by no artifact: the
+    // versions' state artifacts name them, and they stay.
+    const links = await datasetLinkUrls({ api: deps.api, log, limit, readText: deps.storage.readText?.bind(deps.storage) });
+    if (mayDelete && links.unreadable.length) {
+      mayDelete = false;
+      report.error = `the link entries of ${links.unreadable.length} dataset versions could not be read (e.g. ${links.unreadable[0]}): nothing is deleted`;
+      log.error(report.error);
+    }
+
     let listedSoFar = 0;
     for (const root of o.roots) {
       const totals = zero(root);
@@ -187,7 +199,7 @@ export async function sweepOrphans(deps: OrphanDeps, o: OrphanOptions): Promise<
         batch = [];
         if (b.length === 0) return;
         const kept = await recheck(deps.api, refs, b, { limit, eventTasksPerCall: o.eventTasksPerCall });
-        const orphans = b.filter((f) => !kept.has(f.url));
+        const orphans = b.filter((f) => !kept.has(f.url) && !links.has(f.url));
         totals.rechecked += b.length - orphans.length;
         totals.referenced += b.length - orphans.length;
         for (const f of b) if (kept.has(f.url)) deps.onFile?.(f, kept.get(f.url), root);

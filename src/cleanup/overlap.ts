@@ -9,8 +9,8 @@
 
 export interface OverlapSteps<P> {
   count: number;
-  /** false: one batch after the other (e.g. a dry run, where there is nothing to overlap with) */
-  overlap: boolean;
+  /** whether batch `next` may be prepared while the one before runs (false: one after the other) */
+  overlap: boolean | ((next: number) => boolean);
   /** reads only; must not throw (return the error as a value) */
   prepare(i: number): Promise<P>;
   /** 'stop' ends the loop (the batch being prepared is awaited and dropped) */
@@ -27,7 +27,8 @@ export async function runOverlapped<P>(s: OverlapSteps<P>): Promise<number> {
       if (s.stopped()) return i;
       const overlapped = next !== undefined;
       const prepared = await (next ?? s.prepare(i));
-      next = s.overlap && i + 1 < s.count && !s.stopped() ? s.prepare(i + 1) : undefined;
+      const may = typeof s.overlap === 'function' ? s.overlap(i + 1) : s.overlap;
+      next = may && i + 1 < s.count && !s.stopped() ? s.prepare(i + 1) : undefined;
       if ((await s.run(i, prepared, overlapped)) === 'stop') return i + 1;
     }
     return s.count;

@@ -8,6 +8,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger, Storage, Api, ProgressEvent } from './ports.js';
 import { errorMessage } from './ports.js';
 import { CountingApi } from './counting-api.js';
+import { unsupportedServer } from '../api/server-features.js';
 import { cutoffDate } from './dates.js';
 import { newScanState } from './events.js';
 import { executeEntry, type ExecContext } from './execute.js';
@@ -20,6 +21,7 @@ import { RateLimitedApi, RequestRate } from './rate-limit.js';
 import { planBatch, type BatchPlan, type PlanContext } from './plan.js';
 import { addFailed, addFileOutcome, addKeptModel, addPlanned, addSkipped, countRule, formatBytes, newReport, type PassReport } from './report.js';
 import { selectTasks, type Candidate, type Rules } from './select.js';
+import { datasetOrder, type DatasetOrder } from './lineage-pass.js';
 import { compileRetention, retentionActive } from './rules/retention.js';
 import { loadProjectPaths } from './rules/projects.js';
 import type { Protector } from './rules/decide.js';
@@ -132,7 +134,12 @@ export async function runPass(deps: PassDeps, options: Partial<CleanupOptions>):
   if (opts.pacingMs > 0) log.warn(`pacing_ms (${opts.pacingMs} ms between batches) is deprecated: the request rate limit (max_requests_per_second) spares the server without idle pauses; set pacing_ms to 0`);
   log.info('Starting cleanup', { cutoff: cutoff.toISOString(), dryRun: opts.dryRun, forceDelete: opts.forceDelete });
   try {
-    if (p.exec) p.lock = await acquireLock(opts.stateDir!);
+    if (p.exec) {
+      // before any file goes: on a server without tasks.delete_many, files would go and their tasks stay
+      const tooOld = unsupportedServer(await api.serverApiVersion());
+      if (tooOld) throw new Error(tooOld);
+      p.lock = await acquireLock(opts.stateDir!);
+    }
     await replayJournal(p);
     await processBatches(p);
     await settleJournal(p);
@@ -188,9 +195,16 @@ async function processBatches(p: Pass): Promise<void> {
   report.selected = selection.deletable.length + selection.skipped.length;
   for (const s of selection.skipped) addSkipped(report, s);
   if (selection.budgets?.length) report.budgets = selection.budgets;
+  let order: DatasetOrder;
+  try {
+    order = await datasetOrder({ api: p.api, log, limit: p.limit, readText: deps.storage.readText?.bind(deps.storage) }, selection.deletable, report);
+  } catch (err) {
+    report.error = `reading dataset lineage failed: ${errorMessage(err)}`;
+    throw err;
+  }
   log.info(
     `Found ${report.selected} archived tasks ${selection.budgets ? 'older than the threshold or over a project budget' : `older than ${opts.deleteThresholdDays} days`}: ` +
-      `${selection.deletable.length} to delete, ${selection.skipped.length} kept`,
+      `${selection.deletable.length - order.keptCount} to delete, ${selection.skipped.length + order.keptCount} kept`,
   );
 
   const planCtx: PlanContext = {
@@ -201,38 +215,49 @@ async function processBatches(p: Pass): Promise<void> {
     eventState: newScanState(),
     eventTasksPerCall: opts.eventTasksPerCall,
   };
-  const batches = chunks(selection.deletable, opts.batchSize);
+  // Plain tasks first, then dataset versions children before parents (see lineage.ts).
+  const batches = [...chunks(order.plain, opts.batchSize), ...order.layers.flatMap((l) => chunks(l, opts.batchSize))];
   selection.deletable = [];
   let planFailures = 0;
   const sleep = deps.sleep ?? abortableSleep;
   const total = batches.reduce((n, b) => n + b.length, 0);
   let done = 0;
   deps.onProgress?.({ phase: 'tasks', done, total, unit: 'tasks' });
+  const plainBatches = Math.ceil(order.plain.length / opts.batchSize);
   const plan = async (i: number): Promise<Planned> => {
+    // a dataset layer's batch holds back versions whose dependants were not deleted: it is made
+    // only once the batches before it are done (no overlap for those, see `overlap` below)
+    const batch = order.holdBack(batches[i]);
+    if (batch.length === 0) return { batch };
     try {
-      return { plan: await planBatch(planCtx, batches[i]) };
+      return { batch, plan: await planBatch(planCtx, batch) };
     } catch (error) {
-      return { error };
+      return { batch, error };
     }
   };
   const ran = await runOverlapped<Planned>({
     count: batches.length,
-    // batch i+1 is planned (reads) while batch i is deleted; a dry run has nothing to overlap with
-    overlap: !!p.exec,
+    // batch i+1 is planned (reads) while batch i is deleted, when it is a batch of plain tasks (a
+    // dataset layer depends on what the batches before it deleted); a dry run has nothing to overlap with
+    overlap: (next) => !!p.exec && next < plainBatches,
     prepare: plan,
     stopped: () => !!deps.signal?.aborted,
     run: async (i, planned, overlapped) => {
       if (i > 0 && opts.pacingMs > 0) await sleep(opts.pacingMs, deps.signal);
       await p.lock?.touch();
+      const { batch } = planned;
+      done += batches[i].length - batch.length;
+      if (batch.length === 0) return 'next';
       // Planned while batch i-1 was being deleted: a decision to keep a file or a model may rest on
       // that batch's models and tasks, seen before they were gone. Such a plan is made again now.
-      if (overlapped && 'plan' in planned && restsOnOthers(planned.plan)) planned = await plan(i);
-      if ('error' in planned) {
+      if (overlapped && planned.plan && restsOnOthers(planned.plan)) planned = await plan(i);
+      if (!planned.plan) {
         const err = planned.error;
         // Nothing of this batch was touched: its tasks wait for the next pass. A server that keeps
         // failing ends the pass rather than being hammered batch after batch.
         const why = `planning batch ${i + 1} failed: ${errorMessage(err)}`;
-        for (const c of batches[i]) addFailed(report, { id: c.id, name: c.name, status: c.status, reason: why });
+        for (const c of batch) addFailed(report, { id: c.id, name: c.name, status: c.status, reason: why });
+        order.notDeleted(batch.map((c) => c.id));
         if (++planFailures >= MAX_PLAN_FAILURES) {
           report.error = why;
           throw err;
@@ -241,8 +266,9 @@ async function processBatches(p: Pass): Promise<void> {
         return 'next';
       }
       planFailures = 0;
-      await handlePlan(p, planned.plan, i, batches);
-      done += batches[i].length;
+      const deleted = await handlePlan(p, planned.plan, i, batches);
+      order.notDeleted(batch.map((c) => c.id).filter((id) => !deleted.has(id)));
+      done += batch.length;
       deps.onProgress?.({ phase: 'tasks', done, total, unit: 'tasks' });
       return 'next';
     },
@@ -253,14 +279,20 @@ async function processBatches(p: Pass): Promise<void> {
   }
 }
 
-type Planned = { plan: BatchPlan } | { error: unknown };
+interface Planned {
+  /** the batch after holding back dataset versions that must stay */
+  batch: Candidate[];
+  plan?: BatchPlan;
+  error?: unknown;
+}
 
 /** Decisions to keep something another batch's entities could have caused (see processBatches). */
 function restsOnOthers(plan: BatchPlan): boolean {
   return plan.keptFiles.length > 0 || plan.keptModels.length > 0 || plan.models.some((m) => !m.deleteFile && !!m.uri);
 }
 
-async function handlePlan(p: Pass, plan: BatchPlan, i: number, batches: Candidate[][]): Promise<void> {
+/** Returns the ids of the tasks deleted (planned, in a dry run). */
+async function handlePlan(p: Pass, plan: BatchPlan, i: number, batches: Candidate[][]): Promise<Set<string>> {
   const { report, log, deps } = p;
   for (const s of plan.skipped) addSkipped(report, s);
   for (const f of plan.failed) addFailed(report, f);
@@ -283,16 +315,17 @@ async function handlePlan(p: Pass, plan: BatchPlan, i: number, batches: Candidat
       }
     }
     if (plan.tasks.length) log.info(`Would delete ${plan.tasks.length} tasks (batch ${i + 1}/${batches.length})`);
-    return;
+    return new Set(plan.tasks.map((t) => t.id));
   }
 
-  if (plan.tasks.length === 0 && plan.deferred.length === 0) return;
+  const deleted = new Set<string>();
+  if (plan.tasks.length === 0 && plan.deferred.length === 0) return deleted;
   const entry = entryOf(plan, p.opts.forceDelete, newEntryId(new Date(), i), p.now);
   await p.exec.journal.write(entry);
   log.info(`Deleting ${plan.tasks.length} tasks`, { batch: i + 1, of: batches.length });
   const before = { tasks: report.tasks.deleted, files: report.files.total.deleted, bytes: report.files.total.bytes, failed: report.tasks.failed };
   try {
-    await executeEntry(p.exec, entry, { replay: false, finishDeferred: false });
+    await executeEntry(p.exec, entry, { replay: false, finishDeferred: false, deleted });
     log.info(
       `Batch ${i + 1}/${batches.length}: deleted ${report.tasks.deleted - before.tasks} tasks, ` +
         `${report.files.total.deleted - before.files} files (${formatBytes(report.files.total.bytes - before.bytes)})` +
@@ -303,6 +336,7 @@ async function handlePlan(p: Pass, plan: BatchPlan, i: number, batches: Candidat
     log.error(`Batch ${i + 1} did not finish: ${errorMessage(err)}`);
     for (const t of plan.tasks) addFailed(report, { id: t.id, name: t.name, status: t.status, reason: `batch failed: ${errorMessage(err)}` });
   }
+  return deleted;
 }
 
 /** 3. Models that waited for users later in the pass; then count what is still pending. */

@@ -8,6 +8,11 @@ import type { FileOutcome } from '../storage/outcome.js';
 /** The ClearML REST client: `call` returns the envelope's data or throws an ApiError-like error. */
 export interface Api {
   call<T>(endpoint: string, body?: object): Promise<T>;
+  /**
+   * The server's API version (the real client reads it from its login token); absent or undefined:
+   * not known, and the engine then assumes a current server.
+   */
+  serverApiVersion?(): Promise<string | undefined>;
 }
 
 /** The fields of src/api ApiError the engine looks at (duck-typed so fakes need not import it). */
@@ -36,6 +41,8 @@ export interface Storage {
   classify?(url: string): FileVerdict;
   /** Every file under a root URL, streamed (orphans, report); absent where storage cannot list. */
   list?(root: string, opts?: { fileServerDir?: string }): AsyncIterable<{ url: string; size: number; mtime: number }>;
+  /** a small text file (a dataset's `state` artifact); absent where storage cannot read */
+  readText?(url: string, maxBytes: number): Promise<string>;
   /** the allow roots in force (the default roots of the orphan sweep) */
   roots?: readonly string[];
 }

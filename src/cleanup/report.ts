@@ -2,6 +2,7 @@
 import type { FileOutcome } from './ports.js';
 import type { SkippedTask } from './select.js';
 import type { KeptModel, PlannedTask } from './plan.js';
+import type { LineageSummary } from './lineage-pass.js';
 import type { ProjectBudget } from './rules/decide.js';
 import type { RetentionRules } from './rules/retention.js';
 
@@ -47,6 +48,8 @@ export interface PassReport {
   };
   journal: { dir?: string; replayedEntries: number; pendingEntries: number; unreadable: string[] };
   apiCalls: { total: number; failed: number; byEndpoint: Record<string, number>; perTask: number };
+  /** dataset lineage: versions seen, kept for a version that stays, broken graphs, links kept */
+  datasets?: LineageSummary;
   /** tasks each rule took (planned for deletion) or kept, by rule name (age, budget, keep_tags, status...) */
   rules: { taken: Record<string, number>; kept: Record<string, number> };
   /** the retention rules in force, when any is away from its default */
@@ -167,6 +170,14 @@ export function summarize(r: PassReport): string[] {
           `${t.refused} refused by the allow-list`
         : `  files on ${name}: ${t.deleted} deleted (${formatBytes(t.bytes)}), ${t.missing} already gone, ` +
           `${t.failed} failed, ${t.refused} refused by the allow-list`),
+    );
+  }
+  const ds = r.datasets;
+  if (ds && (ds.keptForLineage || ds.brokenGraphs || ds.linksKept)) {
+    lines.push(
+      `  dataset versions: ${ds.keptForLineage} kept because a version that stays needs them` +
+        (ds.brokenGraphs ? `, ${ds.brokenGraphs} with a graph that cannot be read (kept)` : '') +
+        (ds.linksKept ? `; ${ds.linksKept} files registered by link left in place` : ''),
     );
   }
   if (r.files.keptShared) lines.push(`  files kept because a kept model points to them: ${r.files.keptShared}`);

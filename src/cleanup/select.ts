@@ -6,6 +6,7 @@
 import type { Api } from './ports.js';
 import { serverIso } from './dates.js';
 import { forEachPage } from './listing.js';
+import { featuresOf } from '../api/server-features.js';
 import { decide, isExampleTask, projectStage, type DecideContext, type ProjectBudget, type RuleName, type StageTask } from './rules/decide.js';
 import { needsProjectStage } from './rules/retention.js';
 import { artifactBytes } from './rules/projects.js';
@@ -44,7 +45,7 @@ export interface SkippedTask {
   status?: string;
   reason: string;
   /** the rule that kept it (absent: a planning-time reason, e.g. a published child) */
-  rule?: RuleName | 'dependencies' | 'changed';
+  rule?: RuleName | 'dependencies' | 'changed' | 'dataset_lineage';
 }
 
 export interface Selection {
@@ -93,7 +94,9 @@ export function judge(t: TaskRow, rules: Rules, prior?: Pick<Candidate, 'rule' |
 /**
  * All archived tasks older than the cutoff: those with last_change before it, plus legacy tasks
  * without last_change whose last_update is before it (their archive time then falls back to
- * status_changed, else last_update).
+ * status_changed, else last_update). A server older than API 2.31 does not filter on last_change
+ * (it drops the key and would answer with every archived task): there we ask for every archived
+ * task outright and the rules above decide each one.
  */
 export async function selectTasks(api: Api, rules: Rules): Promise<Selection> {
   if (needsProjectStage(rules.retention?.rules)) return selectByProject(api, rules);
@@ -110,6 +113,11 @@ export async function selectTasks(api: Api, rules: Rules): Promise<Selection> {
     else if (v.kind === 'skip') skipped.push({ id: t.id, name: t.name, status: t.status, reason: v.why, rule: v.rule });
   };
   // Rows are judged page by page and dropped: only ids and verdicts are held, whatever the count.
+  if (!featuresOf(await api.serverApiVersion?.()).lastChangeFilter) {
+    await forEachPage<TaskRow>(api, 'tasks.get_all', base, 'tasks', (rows) => rows.forEach(consider));
+    deletable.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return { cutoff: rules.cutoff, deletable, skipped };
+  }
   await forEachPage<TaskRow>(api, 'tasks.get_all', { ...base, last_change: before }, 'tasks', (rows) => rows.forEach(consider));
   await forEachPage<TaskRow>(api, 'tasks.get_all', { ...base, last_update: before }, 'tasks', (rows) => {
     for (const t of rows) if (!t.last_change) consider(t);

@@ -55,6 +55,9 @@ export function usageTable(r: UsageReport, by: 'project' | 'task' = 'project'): 
   lines.push(`  orphaned:          ${r.orphaned.files} files, ${formatBytes(r.orphaned.bytes)} (older than ${r.orphaned.minAgeDays} days; ${r.orphaned.young} younger unreferenced files left alone)`);
   if (r.unowned.files) lines.push(`  models without a task: ${r.unowned.files} files, ${formatBytes(r.unowned.bytes)}`);
   for (const e of r.rootErrors) lines.push(`  not listed: ${e.root}: ${e.error}`);
+  if (r.nextPass.datasetsKeptForLineage) {
+    lines.push(`  next pass keeps:   ${r.nextPass.datasetsKeptForLineage} archived dataset version(s) that a kept version still reads from`);
+  }
   if (r.nextPass.error) lines.push(`  next pass could not be planned completely: ${r.nextPass.error}`);
   return lines;
 }

@@ -53,6 +53,8 @@ export interface UsageReport {
     byRule?: boolean;
     /** projects over budget and what the next pass would take */
     budgets?: ProjectBudget[];
+    /** dataset versions the next pass keeps because a version that stays reads from them */
+    datasetsKeptForLineage?: number;
   };
   orphaned: { files: number; bytes: number; young: number; minAgeDays: number };
   byProject: UsageRow[];
@@ -230,6 +232,7 @@ async function summarise(deps: UsageDeps, o: UsageOptions, refs: ReferenceIndex,
       deleteThresholdDays: pass.deleteThresholdDays,
       forceDelete: pass.forceDelete,
       ...(pass.error ? { error: pass.error } : {}),
+      ...(pass.datasets?.keptForLineage ? { datasetsKeptForLineage: pass.datasets.keptForLineage } : {}),
       rules: pass.rules,
       ...(pass.retention ? { byRule: true } : {}),
       ...(pass.budgets ? { budgets: pass.budgets } : {}),

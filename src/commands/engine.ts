@@ -157,6 +157,7 @@ export async function openEngine(a: CommonArgs, logOverride?: Log): Promise<Engi
       return { backend: c.backend, allowed: c.allowed, reason: c.refusal ? `${c.refusal.reason}: ${c.refusal.detail}` : undefined };
     },
     list: (root, opts) => real.list(root, opts),
+    readText: (url, maxBytes) => real.readText(url, maxBytes),
     roots: real.roots,
   };
   return {

@@ -60,7 +60,7 @@ export async function sweepAfterPass(
   if (!storage.list) return undefined;
   const progress = commandProgress(log, args);
   const r = await sweepOrphans(
-    { api: engine.api, storage: { list: storage.list, deleteFiles: storage.deleteFiles }, log, signal, onProgress: progress.onProgress },
+    { api: engine.api, storage: { list: storage.list, deleteFiles: storage.deleteFiles, readText: storage.readText }, log, signal, onProgress: progress.onProgress },
     {
       roots: sweepRoots(engine),
       minAgeDays: args.orphanMinAgeDays ?? 7,
@@ -114,7 +114,7 @@ export async function runOrphansCommand(args: OrphansArgs, io: CommandIo = {}): 
     const report = await sweepOrphans(
       {
         api: engine.api,
-        storage: { list: engine.storage.list, deleteFiles: engine.storage.deleteFiles },
+        storage: { list: engine.storage.list, deleteFiles: engine.storage.deleteFiles, readText: engine.storage.readText },
         log: engine.log,
         signal: controller.signal,
         onProgress: progress.onProgress,

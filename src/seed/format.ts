@@ -30,6 +30,12 @@ export function formatSeedSummary(s: SeedSummary): string {
     `  debug images:  ${s.debugImages} files in ${s.debugImageEvents} events (${plural(s.tasksOver100DebugImages, 'task')} with more than 100)`,
     `  plots:         ${s.plots} with images; console lines: ${s.logLines}`,
   ];
+  if (s.datasetVersions) {
+    lines.push(
+      `  datasets:      ${s.datasetVersions} versions in families (a cleanup with force deletes ${s.datasetVersionsDeletable},` +
+        ` keeps ${s.datasetVersionsKeptForLineage} archived parent version(s) a kept version still reads from)`,
+    );
+  }
   if (!s.backdated) lines.push('  note: tasks were not backdated (no /_embedded/backdate on this server): none is old enough to be deleted');
   for (const w of s.warnings) if (!w.includes('/_embedded/backdate')) lines.push(`  warning: ${w}`);
   return lines.join('\n');

@@ -3,6 +3,6 @@ export { seedServer } from './seed.js';
 export { formatSeedSummary, formatBytes } from './format.js';
 export { fileUrl, taskFolder } from './files.js';
 export type {
-  SeedApi, SeedHosts, SeedOptions, SeedPhase, SeedResult, SeedS3, SeedSummary, SeededFile, SeededFileKind, SeededModel,
+  SeedApi, SeededDataset, SeedHosts, SeedOptions, SeedPhase, SeedResult, SeedS3, SeedSummary, SeededFile, SeededFileKind, SeededModel,
   SeededTask,
 } from './types.js';

@@ -13,7 +13,8 @@ import { BatchUploader } from './files.js';
 import { buildPlan, isEligible, type TaskPlan } from './plan.js';
 import { Prng } from './prng.js';
 import { S3Seeder } from './s3.js';
-import { applyStatuses, archive, backdate, linkModels } from './steps.js';
+import { applyStatuses, archive, backdate, linkModels, settleDatasets } from './steps.js';
+import { seedDatasetFamilies } from './dataset-families.js';
 import { summarize } from './summary.js';
 import { seedTask } from './task.js';
 import type { SeedApi, SeededTask, SeedHosts, SeedOptions, SeedResult } from './types.js';
@@ -62,6 +63,8 @@ export async function seedServer(api: SeedApi, hosts: SeedHosts, opts: SeedOptio
     ctx.tasks = plans.map((p) => byIndex.get(p.index)!);
 
     await linkModels(ctx, plans, byIndex, limit);
+    const familyCount = opts.datasetFamilies ?? (opts.allEligible ? 0 : Math.max(1, Math.round(plans.length / 60)));
+    const families = familyCount > 0 ? await seedDatasetFamilies(ctx, familyCount, threshold) : { versions: [], members: [] };
     await ctx.uploader.finish();
     await ctx.events.finish();
     ctx.progress('events', ctx.events.sent, ctx.events.sent);
@@ -69,12 +72,17 @@ export async function seedServer(api: SeedApi, hosts: SeedHosts, opts: SeedOptio
     await applyStatuses(ctx, plans, byIndex, limit);
     await archive(ctx, plans, byIndex);
     const backdated = await backdate(ctx, plans, byIndex);
+    if (families.members.length) await settleDatasets(ctx, families.members, backdated);
+    if (!backdated) for (const d of families.versions) Object.assign(d, { ageDays: 0, eligible: false, deletable: false, keptFor: undefined });
     for (const p of plans) {
       const t = byIndex.get(p.index)!;
       t.ageDays = backdated ? p.ageDays : 0;
       t.eligible = isEligible(t, threshold);
     }
-    return { summary: summarize(ctx, seed, threshold, backdated, Date.now() - started), tasks: ctx.tasks, models: ctx.models, files: ctx.files };
+    return {
+      summary: summarize(ctx, seed, threshold, backdated, Date.now() - started, families.versions),
+      tasks: ctx.tasks, models: ctx.models, files: ctx.files, datasets: families.versions,
+    };
   } finally {
     ctx.s3?.close();
   }

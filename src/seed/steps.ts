@@ -131,3 +131,22 @@ export async function backdate(ctx: Ctx, plans: TaskPlan[], byIndex: Map<number,
   ctx.progress('backdate', byDays.size, byDays.size);
   return true;
 }
+
+/** Archives the dataset versions meant to be archived, and ages them all (when the server can). */
+export async function settleDatasets(ctx: Ctx, members: Array<{ built: { id: string }; archived: boolean; ageDays: number }>, backdate: boolean) {
+  const ids = members.filter((m) => m.archived).map((m) => m.built.id);
+  for (let i = 0; i < ids.length; i += ARCHIVE_CHUNK) {
+    const res = await ctx.api.call<ArchiveManyResult>('tasks.archive_many', { ids: ids.slice(i, i + ARCHIVE_CHUNK), status_reason: 'seeded' });
+    if (res.failed?.length) throw new Error(`tasks.archive_many failed for ${res.failed.length} dataset versions: ${res.failed[0].error?.msg ?? 'unknown error'}`);
+  }
+  if (!backdate) return;
+  const byDays = new Map<number, BackdateGroup>();
+  for (const m of members) {
+    if (m.ageDays <= 0) continue;
+    const g = byDays.get(m.ageDays) ?? { tasks: [], models: [] };
+    g.tasks.push(m.built.id);
+    byDays.set(m.ageDays, g);
+  }
+  const outcome = await backdateTasks(ctx.hosts.apiUrl, await ctx.api.getToken(), byDays);
+  if (!outcome.supported) ctx.warn(`dataset versions were not backdated: ${outcome.reason}`);
+}

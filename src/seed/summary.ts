@@ -1,8 +1,8 @@
 /** Counts of what a seed made, from its records. */
 import type { Ctx } from './context.js';
-import type { SeedSummary } from './types.js';
+import type { SeededDataset, SeedSummary } from './types.js';
 
-export function summarize(ctx: Ctx, seed: number, thresholdDays: number, backdated: boolean, elapsedMs: number): SeedSummary {
+export function summarize(ctx: Ctx, seed: number, thresholdDays: number, backdated: boolean, elapsedMs: number, datasets: SeededDataset[] = []): SeedSummary {
   const byStatus: Record<string, number> = {};
   for (const t of ctx.tasks) byStatus[t.status] = (byStatus[t.status] ?? 0) + 1;
   const uriCount = new Map<string, number>();
@@ -33,6 +33,9 @@ export function summarize(ctx: Ctx, seed: number, thresholdDays: number, backdat
     tasksOver100DebugImages: ctx.tasks.filter((t) => t.debugImages > 100).length,
     plots: ctx.counters.plots,
     logLines: ctx.counters.logs,
+    datasetVersions: datasets.length,
+    datasetVersionsDeletable: datasets.filter((d) => d.deletable).length,
+    datasetVersionsKeptForLineage: datasets.filter((d) => d.keptFor).length,
     elapsedMs,
     warnings: ctx.warnings,
   };

@@ -28,7 +28,7 @@ export interface SeedS3 {
   tasks?: number;
 }
 
-export type SeedPhase = 'tasks' | 'files' | 'events' | 'links' | 'statuses' | 'archive' | 'backdate';
+export type SeedPhase = 'tasks' | 'files' | 'events' | 'links' | 'datasets' | 'statuses' | 'archive' | 'backdate';
 
 export interface SeedOptions {
   /** how many tasks in all */
@@ -56,6 +56,11 @@ export interface SeedOptions {
    * (run and finished, so status_changed is set: the official script's query only finds those).
    */
   uniformStatus?: 'created' | 'completed';
+  /**
+   * Dataset families (versions built on parent versions, see dataset-families.ts); default about one
+   * per 60 tasks, at least 1 (0 when allEligible)
+   */
+  datasetFamilies?: number;
   /** age threshold the summary's "eligible" count assumes, default 30 days */
   thresholdDays?: number;
   /** concurrent API calls, default 16 */
@@ -160,6 +165,10 @@ export interface SeedSummary {
   tasksOver100DebugImages: number;
   plots: number;
   logLines: number;
+  /** dataset versions seeded, how many a correct pass deletes (force_delete), how many it keeps for a child */
+  datasetVersions: number;
+  datasetVersionsDeletable: number;
+  datasetVersionsKeptForLineage: number;
   elapsedMs: number;
   warnings: string[];
 }
@@ -169,4 +178,26 @@ export interface SeedResult {
   tasks: SeededTask[];
   models: SeededModel[];
   files: SeededFile[];
+  /** dataset versions (tasks too, in hidden `.datasets` projects), apart from `tasks` */
+  datasets: SeededDataset[];
+}
+
+/** One dataset version of a seeded family, with what a correct cleanup (force_delete) does to it. */
+export interface SeededDataset {
+  id: string;
+  name: string;
+  version: string;
+  parents: string[];
+  archived: boolean;
+  ageDays: number;
+  /** archived and older than the threshold */
+  eligible: boolean;
+  /** eligible and no version that stays reads from it: a pass with force_delete deletes it */
+  deletable: boolean;
+  /** eligible but kept: "<name> <version> <id>" of the version that stays and needs it */
+  keptFor?: string;
+  /** its chunks and state on the file server */
+  files: string[];
+  /** files it registered by link (never uploaded, never deleted) */
+  links: string[];
 }

@@ -16,6 +16,8 @@ export interface EmbeddedState extends ServerState {
   eventsStore?: EventsStore;
   /** the server-side URL deletion (async_urls_delete); absent or disabled: nothing is queued */
   urlDeletes?: { enabled: boolean; queue: UrlDeleteQueue; drain(): Promise<void> };
+  /** the newest API version served (an older one with --api-version): what the release knows */
+  apiVersion?: string;
   /** now() as the server's ISO string */
   isoNow(): string;
 }

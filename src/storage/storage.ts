@@ -4,6 +4,7 @@
  * file's failure is reported in its outcome, never thrown.
  */
 import { readFileSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { got, type Got } from 'got';
 import pLimit from 'p-limit';
 import { AllowList, parseRoot, type AllowRoot } from './allow-list.js';
@@ -39,6 +40,11 @@ export interface Storage {
   readonly roots: readonly string[];
   /** Every file under a root URL (streamed); throws ListingUnsupportedError where no listing exists. */
   list(root: string, opts?: ListOptions): AsyncGenerator<ListedFile>;
+  /**
+   * A small text file (a dataset's `state` artifact), from the file server or a local path below an
+   * allowed root; throws for other backends, for a file larger than maxBytes, and on any error.
+   */
+  readText(url: string, maxBytes: number): Promise<string>;
   close(): void;
 }
 
@@ -223,6 +229,29 @@ class StorageImpl implements Storage {
       default:
         throw new Error(`cannot list ${rootUrl}: not a storage root`);
     }
+  }
+
+  async readText(url: string, maxBytes: number): Promise<string> {
+    const c = this.classify(url);
+    if (!c.allowed) throw new Error(`${url}: ${c.refusal?.detail ?? 'not allowed'}`);
+    if (c.backend === 'file') {
+      const st = await stat(c.path);
+      if (st.size > maxBytes) throw new Error(`${url}: ${st.size} bytes, more than ${maxBytes}`);
+      return readFile(c.path, 'utf8');
+    }
+    if (c.backend !== 'fileserver') throw new Error(`${url}: reading from ${c.backend} is not supported`);
+    const base = this.allow.fileServerBase(c) as AllowRoot;
+    const token = this.allow.isFilesServerHost(c) ? this.token : undefined;
+    const http = (this.http ??= httpClient(this.ctx));
+    const rel = c.segments.slice(base.segments.length).map(encodeURIComponent).join('/');
+    const get = async (t?: string) =>
+      http(`${base.baseUrl}/${rel}`, { method: 'GET', headers: t ? { authorization: `Bearer ${t}` } : {}, responseType: 'buffer' });
+    const t0 = token ? await token.get() : undefined;
+    let res = await get(t0);
+    if (res.statusCode === 401 && token && t0 !== undefined) res = await get(await token.refresh(t0));
+    if (res.statusCode !== 200) throw new Error(`${url}: HTTP ${res.statusCode}`);
+    if (res.body.length > maxBytes) throw new Error(`${url}: ${res.body.length} bytes, more than ${maxBytes}`);
+    return res.body.toString('utf8');
   }
 
   close(): void {

@@ -247,7 +247,7 @@ async function sweepAfterPass(d: TaskServiceDeps, log: Log, p: ServiceParams, it
   }
   try {
     const r = await sweepOrphans(
-      { api: d.api, storage: { list: storage.list.bind(storage), deleteFiles: (u) => storage.deleteFiles(u) }, log, signal },
+      { api: d.api, storage: { list: storage.list.bind(storage), deleteFiles: (u) => storage.deleteFiles(u), readText: storage.readText?.bind(storage) }, log, signal },
       {
         roots: [...storage.roots],
         minAgeDays: p.orphanMinAgeDays,

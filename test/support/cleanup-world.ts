@@ -133,6 +133,7 @@ export class World {
         const c = this.realStorage.classify(url);
         return { backend: c.backend, allowed: c.allowed, reason: c.refusal?.reason };
       },
+      readText: (url, maxBytes) => this.realStorage.readText(url, maxBytes),
     };
   }
 
@@ -158,6 +159,11 @@ export class World {
     this.uploader ??= new BatchUploader({ filesUrl: this.server.filesUrl, getToken: () => this.client.getToken() });
     void this.uploader.add(p, Buffer.from(body), 'application/octet-stream');
     return fileUrl(this.server.filesUrl, p);
+  }
+
+  /** Queues one file for the file server (stored by finalize()); returns its URL. */
+  uploadFile(p: string, body: Buffer | string): string {
+    return this.upload(p, typeof body === 'string' ? body : body.toString('latin1'));
   }
 
   /** Where the embedded file server keeps a URL's file. */

@@ -15,14 +15,22 @@ export interface CallRequest {
   endpoint: string;
   service: string;
   action: string;
-  /** requested version, e.g. "2.23" (the newest when the URL has none) */
+  /** the version serving the call, e.g. "2.23": the one asked for, capped at the server's newest */
   version: string;
+  /**
+   * the server's newest API version (2.34, or an older one with --api-version): what its release
+   * knows, e.g. whether delete_external_artifacts exists at all (fields it lacks are already dropped
+   * from `body`, so their defaults must not be applied either)
+   */
+  serverVersion?: string;
   /** JSON body merged with the query string; {} when empty */
   body: Record<string, any>;
   /** raw request body, for json-lines (events.add_batch) */
   rawBody: Buffer;
   contentType: string;
   identity: Identity;
+  /** false only on endpoints that do not require a login (login.supported_modes) when the caller has none */
+  authenticated?: boolean;
 }
 
 /** Returns the `data` part of the envelope; throws ApiFault for errors. */

@@ -9,8 +9,11 @@
  * - models.delete, models.delete_many: apiserver/apimodels/models.py (not in the schema at all)
  * - projects.delete: apiserver/apimodels/projects.py (schema projects.conf from 2.26)
  * and nothing is scheduled when `services.async_urls_delete.enabled` is false (our `asyncDelete.enabled`).
+ * Older releases have no such field and delete no file: tasks before server 1.7 (API 2.21), models
+ * before 1.11 (2.25), projects before 1.12 (2.26) (apiserver/apimodels/*.py at each release tag).
  */
 import type { EmbeddedState } from '../state.js';
+import { compareVersions } from '../versions.js';
 
 export interface ExternalDeleteRule {
   endpoint: string;
@@ -18,16 +21,18 @@ export interface ExternalDeleteRule {
   defaultValue: boolean;
   /** where the default is defined */
   source: string;
+  /** the first API version whose release has the field (and deletes files by itself) */
+  since: string;
 }
 
 export const EXTERNAL_DELETE_RULES: readonly ExternalDeleteRule[] = [
-  { endpoint: 'tasks.delete', defaultValue: true, source: 'apiserver/apimodels/tasks.py (DeleteRequest)' },
-  { endpoint: 'tasks.delete_many', defaultValue: true, source: 'apiserver/apimodels/tasks.py (DeleteManyRequest)' },
-  { endpoint: 'tasks.reset', defaultValue: true, source: 'apiserver/apimodels/tasks.py (ResetRequest)' },
-  { endpoint: 'tasks.reset_many', defaultValue: true, source: 'apiserver/apimodels/tasks.py (ResetManyRequest)' },
-  { endpoint: 'models.delete', defaultValue: true, source: 'apiserver/apimodels/models.py (DeleteModelRequest)' },
-  { endpoint: 'models.delete_many', defaultValue: true, source: 'apiserver/apimodels/models.py (ModelsDeleteManyRequest)' },
-  { endpoint: 'projects.delete', defaultValue: true, source: 'apiserver/apimodels/projects.py (DeleteRequest)' },
+  { endpoint: 'tasks.delete', since: '2.21', defaultValue: true, source: 'apiserver/apimodels/tasks.py (DeleteRequest)' },
+  { endpoint: 'tasks.delete_many', since: '2.21', defaultValue: true, source: 'apiserver/apimodels/tasks.py (DeleteManyRequest)' },
+  { endpoint: 'tasks.reset', since: '2.21', defaultValue: true, source: 'apiserver/apimodels/tasks.py (ResetRequest)' },
+  { endpoint: 'tasks.reset_many', since: '2.21', defaultValue: true, source: 'apiserver/apimodels/tasks.py (ResetManyRequest)' },
+  { endpoint: 'models.delete', since: '2.25', defaultValue: true, source: 'apiserver/apimodels/models.py (DeleteModelRequest)' },
+  { endpoint: 'models.delete_many', since: '2.25', defaultValue: true, source: 'apiserver/apimodels/models.py (ModelsDeleteManyRequest)' },
+  { endpoint: 'projects.delete', since: '2.26', defaultValue: true, source: 'apiserver/apimodels/projects.py (DeleteRequest)' },
 ];
 
 const RULES = new Map(EXTERNAL_DELETE_RULES.map((r) => [r.endpoint, r]));
@@ -37,6 +42,7 @@ export function deletesExternally(state: EmbeddedState, endpoint: string, body: 
   if (!state.urlDeletes?.enabled) return false;
   const rule = RULES.get(endpoint);
   if (!rule) return false;
+  if (state.apiVersion && compareVersions(rule.since, state.apiVersion) > 0) return false;
   const v = body.delete_external_artifacts;
   if (v === undefined || v === null) return rule.defaultValue;
   return v === true || v === 'true' || v === 1;

@@ -3,7 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { ApiFault } from '../api/fault.js';
 import type { Identity } from '../api/service.js';
 import { signJwt, verifyJwt } from './jwt.js';
-import { MAX_API_VERSION, SERVER_VERSION } from '../versions.js';
+import { MAX_API_VERSION, serverVersionFor } from '../versions.js';
 
 /** 30 days, the real server's default token lifetime. */
 const DEFAULT_EXPIRATION_SEC = 30 * 24 * 3600;
@@ -25,6 +25,8 @@ export class Authenticator {
     private readonly secretKey: string,
     private readonly tokenSecret: string,
     private readonly nowSec: () => number = () => Math.floor(Date.now() / 1000),
+    /** the api_version claim: clients (the SDK, ours) choose their requests by it */
+    private readonly apiVersion: string = MAX_API_VERSION,
   ) {
     const user = createHash('sha256').update(`user:${accessKey}`).digest('hex').slice(0, 32);
     this.identity = { user, company: 'd1bd92a3b039400cbafc60a7a5b1e52b', role: 'admin', name: 'embedded' };
@@ -60,8 +62,8 @@ export class Authenticator {
       {
         identity: { user: id.user, company: id.company, role: id.role, user_name: id.name, company_name: 'embedded' },
         auth_type: 'Basic',
-        api_version: MAX_API_VERSION,
-        server_version: SERVER_VERSION,
+        api_version: this.apiVersion,
+        server_version: serverVersionFor(this.apiVersion),
         server_build: 'embedded',
         feature_set: 'basic',
         env: 'embedded',

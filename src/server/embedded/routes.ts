@@ -4,6 +4,7 @@ import type { EmbeddedState } from '../state.js';
 import { isoDate } from '../util/time.js';
 import type { Counters } from './counters.js';
 import type { Latency } from './latency.js';
+import type { RequestLog } from './request-log.js';
 
 /** Prefix for test and bench support; the real server has nothing under it. */
 export const EMBEDDED_PREFIX = '/_embedded/';
@@ -43,13 +44,24 @@ function shift(doc: Record<string, unknown>, ms: number): Record<string, unknown
  * (moves every date of those entities N days into the past, so "older than 30 days" can be tested),
  * POST make_public {tasks, models} (turns them into built-in examples: company ""),
  * GET/POST latency {ms} (the delay of every later API and file-server request; a bench seeds at 0),
+ * GET requests (what arrived: endpoint, versions, body; when started with recordRequests), POST requests/reset,
  * GET async_delete (every URL the server queued for its own deletion and its status), POST
  * async_delete/drain (the same, once every URL due now was tried).
  */
-export function createEmbeddedRoutes(state: EmbeddedState, counters: Counters, latency: Latency) {
+export function createEmbeddedRoutes(state: EmbeddedState, counters: Counters, latency: Latency, requests?: RequestLog) {
   return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean> => {
     const method = (req.method ?? 'GET').toUpperCase();
     const route = url.pathname.slice(EMBEDDED_PREFIX.length).replace(/\/$/, '');
+    if (route === 'requests' && method === 'GET' && requests) {
+      json(res, 200, requests.snapshot());
+      return true;
+    }
+    if (route === 'requests/reset' && method === 'POST' && requests) {
+      await readBody(req);
+      requests.clear();
+      json(res, 200, { ok: true });
+      return true;
+    }
     if (route === 'counters' && method === 'GET') {
       json(res, 200, counters.snapshot());
       return true;

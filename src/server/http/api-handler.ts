@@ -2,13 +2,15 @@ import type http from 'node:http';
 import { ApiFault } from '../api/fault.js';
 import type { CallRequest, Identity, Service } from '../api/service.js';
 import type { Authenticator } from '../auth/authenticator.js';
-import { TOKEN_COOKIE } from '../auth/authenticator.js';
 import type { Counters } from '../embedded/counters.js';
 import { delay, type FaultInjector } from '../embedded/faults.js';
 import type { Latency } from '../embedded/latency.js';
-import { compareVersions, MAX_API_VERSION, MIN_API_VERSION, parseVersion } from '../versions.js';
+import { jsonLinesOf, type RequestLog } from '../embedded/request-log.js';
+import type { ApiVersionPolicy } from '../schema/emulation.js';
+import { compareVersions, MIN_API_VERSION, parseVersion } from '../versions.js';
 import { readBody, queryParams } from './body.js';
 import { sendEnvelope, type EndpointInfo } from './envelope.js';
+import { authorizationWithSession, clearSessionCookie, OPTIONAL_AUTH, setSessionCookie } from './session.js';
 
 export interface ApiHandlerOptions {
   services: Record<string, Service>;
@@ -16,6 +18,10 @@ export interface ApiHandlerOptions {
   counters: Counters;
   faults: FaultInjector;
   latency: Latency;
+  /** the API version served (the newest, or an older server's with --api-version) */
+  versions: ApiVersionPolicy;
+  /** what arrived, for the wire tests (off unless asked for) */
+  requests: RequestLog;
   /** test-support routes under /_embedded/ (no latency, no faults); returns false when not handled */
   embedded?: (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<boolean>;
 }
@@ -27,7 +33,7 @@ export function createApiHandler(opts: ApiHandlerOptions): (req: http.IncomingMe
   return (req, res) => {
     handle(opts, req, res).catch((err) => {
       if (!res.headersSent) {
-        sendEnvelope(res, { name: '', requested: MAX_API_VERSION, actual: null }, 500, 0, 'Internal server error', {}, {
+        sendEnvelope(res, { name: '', requested: opts.versions.max, actual: null }, 500, 0, 'Internal server error', {}, {
           stack: String(err?.stack ?? err),
         });
       } else {
@@ -44,9 +50,14 @@ async function handle(opts: ApiHandlerOptions, req: http.IncomingMessage, res: h
   }
   const m = PATH_RE.exec(url.pathname);
   const name = m ? `${m[2]}.${m[3]}` : url.pathname.replace(/^\//, '');
-  const requested = m?.[1] ?? MAX_API_VERSION;
+  const requested = m?.[1] ?? opts.versions.max;
   const endpoint: EndpointInfo = { name, requested, actual: null };
   opts.counters.countApi(name);
+  // recorded once the answer is sent, with the body as it came (before any field is dropped)
+  let recordedBody: unknown;
+  if (opts.requests.enabled) {
+    res.once('finish', () => opts.requests.add({ endpoint: name, requested, served: endpoint.actual, body: recordedBody, status: res.statusCode }));
+  }
 
   await delay(opts.latency.ms);
   const fault = opts.faults.next();
@@ -66,18 +77,21 @@ async function handle(opts: ApiHandlerOptions, req: http.IncomingMessage, res: h
     return;
   }
   const rawBody = await readBody(req);
+  if (opts.requests.enabled) recordedBody = recordable(rawBody, String(req.headers['content-type'] ?? ''));
 
   const service = m ? opts.services[m[2]] : undefined;
   const handler = service && Object.prototype.hasOwnProperty.call(service, m![3]) ? service[m![3]] : undefined;
-  if (!m || !handler) {
+  if (!parseVersion(requested) || compareVersions(requested, MIN_API_VERSION) < 0) {
+    sendEnvelope(res, endpoint, 400, 2, `Request path has invalid version ${requested} (max. supported version is ${opts.versions.max})`, {});
+    return;
+  }
+  // above the server's newest: served by the newest (the real server's check_max_version is off)
+  const served = opts.versions.served(requested);
+  if (!m || !handler || !opts.versions.hasEndpoint(name, served)) {
     sendEnvelope(res, endpoint, 404, 0, `Unable to find endpoint for name ${name} and version ${requested}`, {});
     return;
   }
-  if (!parseVersion(requested) || compareVersions(requested, MAX_API_VERSION) > 0 || compareVersions(requested, MIN_API_VERSION) < 0) {
-    sendEnvelope(res, endpoint, 400, 2, `Request path has invalid version ${requested} (max. supported version is ${MAX_API_VERSION})`, {});
-    return;
-  }
-  endpoint.actual = requested;
+  endpoint.actual = served;
 
   const contentType = String(req.headers['content-type'] ?? '');
   let body: Record<string, any> = {};
@@ -99,16 +113,32 @@ async function handle(opts: ApiHandlerOptions, req: http.IncomingMessage, res: h
   for (const [k, v] of Object.entries(queryParams(url))) if (!(k in body)) body[k] = v;
   // the real server drops nulls before validating
   for (const k of Object.keys(body)) if (body[k] === null && k !== 'scroll_id') delete body[k];
+  // fields the emulated release does not know: its request models drop them
+  body = opts.versions.visibleBody(name, body);
 
   try {
     let identity: Identity;
     let data: unknown;
-    identity = opts.auth.authenticate(req.headers.authorization);
+    let authenticated = true;
+    const authorization = authorizationWithSession(req);
+    if (OPTIONAL_AUTH.has(name)) {
+      try {
+        identity = opts.auth.authenticate(authorization);
+      } catch (err) {
+        if (!(err instanceof ApiFault)) throw err;
+        identity = opts.auth.identity;
+        authenticated = false;
+      }
+    } else {
+      identity = opts.auth.authenticate(authorization);
+    }
     const call: CallRequest = {
       endpoint: name,
       service: m[2],
       action: m[3],
-      version: requested,
+      version: served,
+      serverVersion: opts.versions.max,
+      authenticated,
       body,
       rawBody,
       contentType,
@@ -116,14 +146,15 @@ async function handle(opts: ApiHandlerOptions, req: http.IncomingMessage, res: h
     };
     if (name === 'auth.login') {
       const exp = body.expiration_sec !== undefined ? Number(body.expiration_sec) : undefined;
-      data = opts.auth.login(req.headers.authorization, exp);
+      data = opts.auth.login(authorization, exp);
     } else {
       data = await handler(call);
     }
     const headers: Record<string, string> = {};
     if (name === 'auth.login' && data && typeof (data as any).token === 'string') {
-      headers['Set-Cookie'] = `${TOKEN_COOKIE}=${(data as any).token}; Path=/; HttpOnly; SameSite=Lax`;
+      headers['Set-Cookie'] = setSessionCookie((data as any).token);
     }
+    if (name === 'login.logout') headers['Set-Cookie'] = clearSessionCookie();
     sendEnvelope(res, endpoint, 200, 0, 'OK', data ?? {}, { headers });
   } catch (err) {
     if (err instanceof ApiFault) {
@@ -132,5 +163,17 @@ async function handle(opts: ApiHandlerOptions, req: http.IncomingMessage, res: h
       const e = err as Error;
       sendEnvelope(res, endpoint, 500, 0, `Internal server error: ${e?.message ?? String(err)}`, {}, { stack: String(e?.stack ?? err) });
     }
+  }
+}
+
+/** The body for the request log: parsed JSON, the lines of a json-lines body, or the text. */
+function recordable(raw: Buffer, contentType: string): unknown {
+  const text = raw.toString('utf8');
+  if (/json-lines|x-ndjson/i.test(contentType)) return jsonLinesOf(text);
+  if (!text.trim()) return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
   }
 }

@@ -1,7 +1,7 @@
 import { ApiFault } from '../api/fault.js';
 import type { Service } from '../api/service.js';
 import type { EmbeddedState } from '../state.js';
-import { MAX_API_VERSION, SERVER_VERSION } from '../versions.js';
+import { MAX_API_VERSION, serverVersionFor } from '../versions.js';
 
 /** auth.login is answered by the HTTP layer (it needs the raw Authorization header). */
 export function createAuthService(state: EmbeddedState): Service {
@@ -21,9 +21,9 @@ export function createAuthService(state: EmbeddedState): Service {
   };
 }
 
-export function createServerService(state: EmbeddedState): Service {
+export function createServerService(state: EmbeddedState, apiVersion: string = MAX_API_VERSION): Service {
   return {
-    info: () => ({ version: SERVER_VERSION, build: 'embedded', commit: '', uid: 'embedded', api_version: MAX_API_VERSION }),
+    info: () => ({ version: serverVersionFor(apiVersion), build: 'embedded', commit: '', uid: 'embedded', api_version: apiVersion }),
     get_stats: () => ({
       tasks: state.stores.tasks.size,
       models: state.stores.models.size,
@@ -31,20 +31,8 @@ export function createServerService(state: EmbeddedState): Service {
       queues: state.stores.queues.size,
     }),
     config: () => ({}),
-  };
-}
-
-export function createUsersService(state: EmbeddedState): Service {
-  const id = state.auth.identity;
-  const user = { id: id.user, name: id.name, company: id.company, role: id.role, given_name: id.name, family_name: '' };
-  return {
-    get_current_user: () => ({ user: { ...user, company: { id: id.company, name: 'embedded' } }, getting_started: {}, settings: {} }),
-    get_by_id: (req) => {
-      if (req.body.user !== id.user) throw new ApiFault(400, 401, 'Invalid user id', { id: req.body.user });
-      return { user };
-    },
-    get_all: () => ({ users: [user] }),
-    get_all_ex: () => ({ users: [user] }),
+    // the embedded server sends no usage statistics anywhere (the web app then never asks to)
+    report_stats_option: () => ({ supported: false }),
   };
 }
 

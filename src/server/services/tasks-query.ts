@@ -2,6 +2,7 @@ import type { Predicate } from '../query/filters.js';
 import { runQuery, type QueryResult, type QuerySpec } from '../query/get-all.js';
 import type { EmbeddedState } from '../state.js';
 import { stringList } from './common.js';
+import { textSearchPredicate } from '../query/text-search.js';
 
 /** tasks.get_all filters, as the real Task document declares them */
 export const TASK_QUERY: Omit<QuerySpec, 'extra'> = {
@@ -40,5 +41,5 @@ export function queryTasks(state: EmbeddedState, body: Record<string, any>): Que
   if (b.project !== undefined && (b.include_subprojects === true || b.include_subprojects === 'true')) {
     b.project = expandProjects(state, stringList(b.project));
   }
-  return runQuery(state.stores.tasks, b, { ...TASK_QUERY, extra: hiddenPredicate(b) }, state.scrolls);
+  return runQuery(state.stores.tasks, b, { ...TASK_QUERY, extra: [...hiddenPredicate(b), ...textSearchPredicate(b)] }, state.scrolls);
 }
