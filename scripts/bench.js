@@ -35,6 +35,18 @@ const argv = yargs(hideBin(process.argv))
   .option('latency-ms', { type: 'number', default: 5, describe: 'delay of every API and file-server request during the cleanup runs' })
   .option('only', { choices: ['ours', 'official'], describe: 'run one side only (e.g. the 20,000-task memory run)' })
   .option('ours-node-options', { type: 'string', describe: 'NODE_OPTIONS for our side only, e.g. "--max-old-space-size=64" (default: none)' })
+  .option('sweep-latencies', {
+    type: 'string', default: '0,5,20',
+    describe: 'latencies (ms, comma-separated) at which both sides run again for the speedup sweep; "" skips the sweep',
+  })
+  .option('sweep-official-tasks', {
+    type: 'number', default: 100, coerce: positive('sweep-official-tasks'),
+    describe: 'tasks the official model deletes at each extra sweep latency (its cost is per task; 20 ms x 2,000 tasks would take 25 min)',
+  })
+  .option('official-tasks', {
+    type: 'number', coerce: (v) => (v === undefined ? v : positive('official-tasks')(v)),
+    describe: 'stop the official model\'s main run after this many tasks (its rate is per task; for a loaded machine). Default: all',
+  })
   .option('seed', { type: 'number', default: 1, describe: 'PRNG seed of the data set' })
   .option('json', { type: 'string', describe: 'write the results as JSON to this file' })
   .strict()
@@ -45,6 +57,15 @@ const argv = yargs(hideBin(process.argv))
   .parseSync();
 if (!Number.isFinite(argv['latency-ms']) || argv['latency-ms'] < 0) {
   process.stderr.write(`bench: --latency-ms must be >= 0\n`);
+  process.exit(2);
+}
+const sweep = argv['sweep-latencies'].trim() === '' ? [] : argv['sweep-latencies'].split(',').map((v) => Number(v.trim()));
+if (sweep.some((v) => !Number.isFinite(v) || v < 0)) {
+  process.stderr.write(`bench: --sweep-latencies must be numbers >= 0 separated by commas, got ${argv['sweep-latencies']}\n`);
+  process.exit(2);
+}
+if (argv['sweep-official-tasks'] < 1) {
+  process.stderr.write(`bench: --sweep-official-tasks must be >= 1\n`);
   process.exit(2);
 }
 if (argv.tasks < 1) {
@@ -71,6 +92,8 @@ try {
     {
       tasks: argv.tasks, artifacts: argv.artifacts, models: argv.models, debugImages: argv['debug-images'],
       latencyMs: argv['latency-ms'], only: argv.only, oursNodeOptions: argv['ours-node-options'], seed: argv.seed, thresholdDays: 30,
+      sweepLatenciesMs: [...new Set(sweep)], sweepOfficialTasks: argv['sweep-official-tasks'],
+      officialTasks: argv['official-tasks'] || undefined,
     },
     { say },
   );

@@ -141,7 +141,10 @@ test('random server faults (20% of API and file requests, one retry): never an o
       ),
     );
     await w.finalize();
-    await w.reopen({ faultRate: 0.2, faultSeed: 11 }, 1);
+    // the seed only picks which requests fail: with 11, once the next batch was planned during the
+    // deletion of the one before (another request order), every fault of the first pass was absorbed
+    // by the client's retry and the assertion that some reach the engine had nothing to see
+    await w.reopen({ faultRate: 0.2, faultSeed: 12 }, 1);
 
     const reports: PassReport[] = [];
     let retries = 0;

@@ -1,6 +1,11 @@
 /**
  * One copy of the benchmark data set: its own embedded server (API + file server, own data dir),
  * seeded at 0 ms latency, then measured: counters, tasks left, files left.
+ *
+ * Seeding through the API is slow (minutes at 2,000 tasks), and the bench needs a fresh copy for
+ * each of its runs (two sides, three latencies). So the data set is seeded once into a template,
+ * whose server is then closed, and each run gets a copy of the template's data directory, served on
+ * the template's own ports: the seeded file URLs name the file server's port.
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -27,13 +32,26 @@ export class BenchCopy {
     public seeded?: SeedResult,
   ) {}
 
-  static async start(label: string, dir: string): Promise<BenchCopy> {
+  static async start(label: string, dir: string, ports: { api: number; files: number } = { api: 0, files: 0 }): Promise<BenchCopy> {
     await fsp.mkdir(dir, { recursive: true });
     // The server's own deleter stays off: the bench measures what each client deletes itself (the
     // official script asks the server to delete too, which on a stock server would race its requests).
-    const server = await startServer({ port: 0, filesPort: 0, dataDir: path.join(dir, 'server'), latencyMs: 0, asyncDelete: { enabled: false } });
+    const server = await startServer({ port: ports.api, filesPort: ports.files, dataDir: path.join(dir, 'server'), latencyMs: 0, asyncDelete: { enabled: false } });
     const client = new ClearMLClient({ api: { apiServer: server.apiUrl, accessKey: server.accessKey, secretKey: server.secretKey } });
     return new BenchCopy(label, server, client, dir);
+  }
+
+  /** A copy of a closed template's data, on the template's ports (one copy runs at a time). */
+  static async cloneOf(template: BenchCopy, label: string, dir: string): Promise<BenchCopy> {
+    await fsp.mkdir(dir, { recursive: true });
+    await fsp.cp(path.join(template.dir, 'server'), path.join(dir, 'server'), { recursive: true });
+    const copy = await BenchCopy.start(label, dir, template.ports());
+    copy.seeded = template.seeded;
+    return copy;
+  }
+
+  ports(): { api: number; files: number } {
+    return { api: Number(new URL(this.server.apiUrl).port), files: Number(new URL(this.server.filesUrl).port) };
   }
 
   /** The uniform data set: every task archived, completed (so status_changed is set) and old enough. */

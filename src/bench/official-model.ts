@@ -27,6 +27,8 @@ export interface OfficialModelOptions {
   now?: () => Date;
   /** each page as it is fetched, for a progress line */
   onPage?: (page: number, tasks: number) => void;
+  /** stop after this many tasks (the bench's latency sweep times a sample: the model's cost is per task) */
+  maxTasks?: number;
 }
 
 export interface OfficialModelResult {
@@ -69,7 +71,9 @@ export async function runOfficialModelPass(api: OfficialApi, opts: OfficialModel
 
   let page = 0;
   let tasks: Array<{ id: string }> | undefined;
-  while (tasks === undefined || tasks.length === PAGE_SIZE) {
+  const cap = opts.maxTasks ?? Infinity;
+  const handled = () => result.tasksDeleted + result.tasksFailed;
+  while ((tasks === undefined || tasks.length === PAGE_SIZE) && handled() < cap) {
     const res = await api.call<{ tasks?: Array<{ id: string }> }>('tasks.get_all', {
       system_tags: ['archived'],
       only_fields: ['id'],
@@ -84,6 +88,7 @@ export async function runOfficialModelPass(api: OfficialApi, opts: OfficialModel
     result.tasksListed += tasks.length;
     opts.onPage?.(page, tasks.length);
     for (const t of tasks) {
+      if (handled() >= cap) break;
       try {
         if (await deleteTask(api, t.id, files, result)) result.tasksDeleted++;
         else result.tasksFailed++;

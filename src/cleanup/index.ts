@@ -2,7 +2,8 @@
 export type { Api, ApiErrorLike, FileOutcome, FileStatus, FileVerdict, Logger, ProgressEvent, Storage } from './ports.js';
 export { silentLogger } from './ports.js';
 export type { CleanupOptions } from './options.js';
-export { DEFAULT_OPTIONS, resolveOptions } from './options.js';
+export { DEFAULT_OPTIONS, DEFAULT_MAX_REQUESTS_PER_SECOND, REQUEST_BURST, resolveOptions } from './options.js';
+export { RequestRate, RateLimitedApi } from './rate-limit.js';
 export { runPass, abortableSleep } from './pass.js';
 export type { PassDeps } from './pass.js';
 export { runLoop } from './loop.js';

@@ -1,7 +1,8 @@
 /**
  * One cleanup pass: finish what an earlier pass left in the journal, select, then plan and carry out
- * batch after batch (memory stays flat: only ids are held across batches), then settle models that
- * waited for their users to be deleted later in the pass, and report.
+ * batch after batch (memory stays flat: only ids are held across batches; the next batch is planned
+ * while one is deleted, ./overlap.ts), then settle models that waited for their users to be deleted
+ * later in the pass, and report.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger, Storage, Api, ProgressEvent } from './ports.js';
@@ -14,7 +15,9 @@ import { executeEntry, type ExecContext } from './execute.js';
 import { Journal, isEmptyEntry, newEntryId, type JournalEntry } from './journal.js';
 import { chunks } from './listing.js';
 import { acquireLock, type Lock } from './lock.js';
-import { resolveOptions, type CleanupOptions } from './options.js';
+import { runOverlapped } from './overlap.js';
+import { REQUEST_BURST, resolveOptions, type CleanupOptions } from './options.js';
+import { RateLimitedApi, RequestRate } from './rate-limit.js';
 import { planBatch, type BatchPlan, type PlanContext } from './plan.js';
 import { collectReferences, ReferenceIndex } from './references.js';
 import { addFailed, addFileOutcome, addKeptFile, addKeptModel, addPlanned, addSkipped, countRule, formatBytes, newReport, type PassReport } from './report.js';
@@ -102,7 +105,8 @@ export async function runPass(deps: PassDeps, options: Partial<CleanupOptions>):
   opts.referenceHints ??= deps.storage.referenceHints;
   const now = opts.now?.() ?? new Date();
   const started = Date.now();
-  const api = new CountingApi(deps.api);
+  // every API call of the pass (replay, selection, planning, deletion) takes a token first
+  const api = new CountingApi(new RateLimitedApi(deps.api, new RequestRate(opts.maxRequestsPerSecond, REQUEST_BURST)));
   const { log } = deps;
   const cutoff = cutoffDate(now, opts.deleteThresholdDays);
   const report = newReport({
@@ -141,6 +145,7 @@ export async function runPass(deps: PassDeps, options: Partial<CleanupOptions>):
     report.journal.dir = journal.dir;
   }
 
+  if (opts.pacingMs > 0) log.warn(`pacing_ms (${opts.pacingMs} ms between batches) is deprecated: the request rate limit (max_requests_per_second) spares the server without idle pauses; set pacing_ms to 0`);
   log.info('Starting cleanup', { cutoff: cutoff.toISOString(), dryRun: opts.dryRun, forceDelete: opts.forceDelete });
   try {
     if (p.exec) {
@@ -282,39 +287,72 @@ async function processBatches(p: Pass, selection: Selection, order: DatasetOrder
   const total = batches.reduce((n, b) => n + b.length, 0);
   let done = 0;
   deps.onProgress?.({ phase: 'tasks', done, total, unit: 'tasks' });
-  for (let i = 0; i < batches.length; i++) {
-    if (deps.signal?.aborted) {
-      report.error = 'stopped before the end of the pass';
-      log.warn(`Cleanup pass stopped after ${i} of ${batches.length} batches`);
-      return;
-    }
-    if (i > 0) await sleep(opts.pacingMs, deps.signal);
-    await p.lock?.touch();
+  const plainBatches = Math.ceil(order.plain.length / opts.batchSize);
+  const plan = async (i: number): Promise<Planned> => {
+    // a dataset layer's batch holds back versions whose dependants were not deleted: it is made
+    // only once the batches before it are done (no overlap for those, see `overlap` below)
     const batch = order.holdBack(batches[i]);
-    for (const c of batches[i]) if (!batch.includes(c)) done++;
-    if (batch.length === 0) continue;
-    let plan: BatchPlan;
+    if (batch.length === 0) return { batch };
     try {
-      plan = await planBatch(planCtx, batch);
-      planFailures = 0;
-    } catch (err) {
-      // Nothing of this batch was touched: its tasks wait for the next pass. A server that keeps
-      // failing ends the pass rather than being hammered batch after batch.
-      const why = `planning batch ${i + 1} failed: ${errorMessage(err)}`;
-      for (const c of batch) addFailed(report, { id: c.id, name: c.name, status: c.status, reason: why });
-      order.notDeleted(batch.map((c) => c.id));
-      if (++planFailures >= MAX_PLAN_FAILURES) {
-        report.error = why;
-        throw err;
-      }
-      log.warn(`${why}; its ${batches[i].length} tasks wait for the next pass`);
-      continue;
+      return { batch, plan: await planBatch(planCtx, batch) };
+    } catch (error) {
+      return { batch, error };
     }
-    const deleted = await handlePlan(p, plan, i, batches);
-    order.notDeleted(batch.map((c) => c.id).filter((id) => !deleted.has(id)));
-    done += batch.length;
-    deps.onProgress?.({ phase: 'tasks', done, total, unit: 'tasks' });
+  };
+  const ran = await runOverlapped<Planned>({
+    count: batches.length,
+    // batch i+1 is planned (reads) while batch i is deleted, when it is a batch of plain tasks (a
+    // dataset layer depends on what the batches before it deleted); a dry run has nothing to overlap with
+    overlap: (next) => !!p.exec && next < plainBatches,
+    prepare: plan,
+    stopped: () => !!deps.signal?.aborted,
+    run: async (i, planned, overlapped) => {
+      if (i > 0 && opts.pacingMs > 0) await sleep(opts.pacingMs, deps.signal);
+      await p.lock?.touch();
+      const { batch } = planned;
+      done += batches[i].length - batch.length;
+      if (batch.length === 0) return 'next';
+      // Planned while batch i-1 was being deleted: a decision to keep a file or a model may rest on
+      // that batch's models and tasks, seen before they were gone. Such a plan is made again now.
+      if (overlapped && planned.plan && restsOnOthers(planned.plan)) planned = await plan(i);
+      if (!planned.plan) {
+        const err = planned.error;
+        // Nothing of this batch was touched: its tasks wait for the next pass. A server that keeps
+        // failing ends the pass rather than being hammered batch after batch.
+        const why = `planning batch ${i + 1} failed: ${errorMessage(err)}`;
+        for (const c of batch) addFailed(report, { id: c.id, name: c.name, status: c.status, reason: why });
+        order.notDeleted(batch.map((c) => c.id));
+        if (++planFailures >= MAX_PLAN_FAILURES) {
+          report.error = why;
+          throw err;
+        }
+        log.warn(`${why}; its ${batches[i].length} tasks wait for the next pass`);
+        return 'next';
+      }
+      planFailures = 0;
+      const deleted = await handlePlan(p, planned.plan, i, batches);
+      order.notDeleted(batch.map((c) => c.id).filter((id) => !deleted.has(id)));
+      done += batch.length;
+      deps.onProgress?.({ phase: 'tasks', done, total, unit: 'tasks' });
+      return 'next';
+    },
+  });
+  if (ran < batches.length) {
+    report.error = 'stopped before the end of the pass';
+    log.warn(`Cleanup pass stopped after ${ran} of ${batches.length} batches`);
   }
+}
+
+interface Planned {
+  /** the batch after holding back dataset versions that must stay */
+  batch: Candidate[];
+  plan?: BatchPlan;
+  error?: unknown;
+}
+
+/** Decisions to keep something another batch's entities could have caused (see processBatches). */
+function restsOnOthers(plan: BatchPlan): boolean {
+  return plan.keptFiles.length > 0 || plan.keptModels.length > 0 || plan.models.some((m) => !m.deleteFile && !!m.uri);
 }
 
 /** Returns the ids of the tasks deleted (planned, in a dry run). */

@@ -11,6 +11,7 @@ import { s3HostsOf } from '../storage/allow-list.js';
 import { createStorage, storageContextFromConfig, type Storage as RealStorage } from '../storage/index.js';
 import type { Api, CleanupOptions, Storage } from '../cleanup/index.js';
 import { defaultStateDir } from '../cleanup/index.js';
+import { DEFAULT_MAX_REQUESTS_PER_SECOND } from '../cleanup/options.js';
 import { createLogger, type Log, type LogFormat } from '../log/index.js';
 import { createProgress, type Progress, type ProgressStream } from '../log/progress.js';
 import { retentionOfArgs, retentionOptions, type RetentionArgs } from './retention-flags.js';
@@ -33,7 +34,14 @@ export const commonOptions = {
   },
   concurrency: { type: 'number', default: 4, describe: 'API read calls in flight at once (be gentle with a shared server)' },
   'batch-size': { type: 'number', default: 500, describe: 'tasks per batch (max 500)' },
-  'pacing-ms': { type: 'number', default: 200, describe: 'pause between batches, ms' },
+  'max-requests-per-second': {
+    type: 'number',
+    default: DEFAULT_MAX_REQUESTS_PER_SECOND,
+    describe:
+      'API requests per second a pass may send at most (token bucket, bursts of 20; 0: no limit). ' +
+      'The default is about what ClearML\'s own cleanup service sends; file-server requests are not counted',
+  },
+  'pacing-ms': { type: 'number', default: 0, describe: 'deprecated: pause between batches, ms (use --max-requests-per-second)' },
   'allow-root': {
     type: 'string',
     array: true,
@@ -57,6 +65,8 @@ export interface CommonArgs extends RetentionArgs {
   concurrency: number;
   batchSize: number;
   pacingMs: number;
+  /** undefined: the default rate */
+  maxRequestsPerSecond?: number;
   allowRoot?: string[];
   configFile?: string;
   requestTimeoutMs?: number;
@@ -64,6 +74,9 @@ export interface CommonArgs extends RetentionArgs {
   logFormat: LogFormat;
   stateDir?: string;
 }
+
+/** Above this a limit means nothing for one client; 0 says "no limit" instead. */
+export const MAX_REQUESTS_PER_SECOND = 10_000;
 
 /** A usage problem: one line, exit 2. */
 export class UsageError extends Error {}
@@ -87,6 +100,10 @@ export function validateCommon(a: CommonArgs): void {
     throw new UsageError(`--batch-size must be an integer from 1 to 500, got ${shown(a.batchSize)}`);
   }
   if (!Number.isFinite(a.pacingMs) || a.pacingMs < 0) throw new UsageError(`--pacing-ms must be >= 0, got ${shown(a.pacingMs)}`);
+  const rps = a.maxRequestsPerSecond;
+  if (rps !== undefined && (!Number.isFinite(rps) || rps < 0 || rps > MAX_REQUESTS_PER_SECOND)) {
+    throw new UsageError(`--max-requests-per-second must be a number from 0 (no limit) to ${MAX_REQUESTS_PER_SECOND}, got ${shown(rps)}`);
+  }
   if (a.requestTimeoutMs !== undefined && (!Number.isFinite(a.requestTimeoutMs) || a.requestTimeoutMs < 100)) {
     throw new UsageError(`--request-timeout-ms must be a number of ms >= 100, got ${shown(a.requestTimeoutMs)}`);
   }
@@ -233,7 +250,8 @@ export function commandProgress(log: Log, a: Pick<CommonArgs, 'logFormat'>, stre
 /** The pass options the common flags set. */
 export function passOptionsOf(
   a: CommonArgs,
-): Pick<CleanupOptions, 'deleteThresholdDays' | 'forceDelete' | 'deletePublishedModels' | 'concurrency' | 'batchSize' | 'pacingMs' | 'retention'> {
+): Pick<CleanupOptions, 'deleteThresholdDays' | 'forceDelete' | 'deletePublishedModels' | 'concurrency' | 'batchSize' | 'pacingMs' | 'retention'> &
+  Partial<Pick<CleanupOptions, 'maxRequestsPerSecond'>> {
   return {
     retention: retentionOf(a),
     deleteThresholdDays: a.deleteThresholdDays,
@@ -242,5 +260,6 @@ export function passOptionsOf(
     concurrency: a.concurrency,
     batchSize: a.batchSize,
     pacingMs: a.pacingMs,
+    maxRequestsPerSecond: a.maxRequestsPerSecond,
   };
 }

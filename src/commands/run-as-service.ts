@@ -12,6 +12,7 @@ import type { ClearMLConfig } from '../config/types.js';
 import type { Log } from '../log/index.js';
 import {
   CONTAINER_IMAGE,
+  DEFAULT_PARAMS,
   DEFAULT_QUEUE,
   enqueueTask,
   findQueue,
@@ -60,6 +61,7 @@ export interface ServiceArgs extends ServiceFlags, OrphanSweepFlags, RetentionAr
   concurrency?: number;
   batchSize?: number;
   pacingMs?: number;
+  maxRequestsPerSecond?: number;
   stateDir?: string;
 }
 
@@ -96,7 +98,8 @@ function paramsOf(a: ServiceArgs): ServiceParams {
     dryRun: a.dryRun ?? false,
     concurrency: a.concurrency ?? 4,
     batchSize: a.batchSize ?? 500,
-    pacingMs: a.pacingMs ?? 200,
+    pacingMs: a.pacingMs ?? DEFAULT_PARAMS.pacingMs,
+    maxRequestsPerSecond: a.maxRequestsPerSecond ?? DEFAULT_PARAMS.maxRequestsPerSecond,
     stateDir: a.stateDir ?? '',
     sweepOrphans: a.sweepOrphans ?? false,
     orphanMinAgeDays: a.orphanMinAgeDays ?? 7,

@@ -8,7 +8,6 @@
  * `key:` / `key =` at the start of a line or after `{` or `,`, outside quoted strings and comments.
  * Nothing else is rewritten and line numbers stay the same.
  */
-import parseHocon from '@pushcorn/hocon-parser';
 import { ConfigError } from './errors.js';
 
 export type ConfObject = Record<string, unknown>;
@@ -82,6 +81,9 @@ function position(message: string): string {
 /** Parses one configuration file's text; `file` is used in error messages only. */
 export async function parseConfigText(text: string, file: string): Promise<ConfObject> {
   let parsed: unknown;
+  // loaded with the first config file only: ~8% of the CLI's module loading, and many runs (under
+  // an agent's environment variables, the bench) read no file at all
+  const { default: parseHocon } = await import('@pushcorn/hocon-parser');
   try {
     // strict: no `|` transforms, no `@file` shorthand, no guessing of types beyond the HOCON spec
     parsed = await parseHocon({ text: quotePyhoconValues(text.replace(/^\uFEFF/, '')), strict: true });

@@ -3,7 +3,8 @@
  * interactive terminal, plain periodic lines (counts, rate, ETA) otherwise, e.g. under clearml-agent,
  * where the lines land in the task's CONSOLE. The engine never knows which.
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgress from 'cli-progress';
 import type { ProgressEvent } from '../cleanup/ports.js';
 
 export interface ProgressStream {
@@ -90,6 +91,11 @@ function linesProgress(line: (t: string) => void, intervalMs: number, now: () =>
   };
 }
 
+/** cli-progress only for a bar on a terminal: a run under an agent or in a pipe never loads it (start-up). */
+function loadCliProgress(): typeof cliProgress {
+  return createRequire(import.meta.url)('cli-progress') as typeof cliProgress;
+}
+
 function barProgress(stream: ProgressStream): Progress {
   let bar: cliProgress.SingleBar | undefined;
   let phase = '';
@@ -105,7 +111,8 @@ function barProgress(stream: ProgressStream): Progress {
         end();
         phase = e.phase;
         counting = !known;
-        bar = new cliProgress.SingleBar(
+        const cp = loadCliProgress();
+        bar = new cp.SingleBar(
           {
             stream: stream as unknown as NodeJS.WritableStream,
             format: known
@@ -117,7 +124,7 @@ function barProgress(stream: ProgressStream): Progress {
             fps: 10,
             noTTYOutput: false,
           },
-          cliProgress.Presets.shades_classic,
+          cp.Presets.shades_classic,
         );
         bar.start(e.total ?? 0, e.done);
         return;

@@ -5,6 +5,7 @@
  * because a cleanup must never guess what it may delete.
  */
 import type { HyperParam } from '../types/clearml.js';
+import { DEFAULT_MAX_REQUESTS_PER_SECOND } from '../cleanup/options.js';
 import { HYPERPARAM_SECTION } from './constants.js';
 import {
   checkBudget,
@@ -28,7 +29,10 @@ export interface ServiceParams {
   dryRun: boolean;
   concurrency: number;
   batchSize: number;
+  /** deprecated: pause between batches (0: none); maxRequestsPerSecond spares the server now */
   pacingMs: number;
+  /** API requests per second a pass may send (0: no limit) */
+  maxRequestsPerSecond: number;
   /** journal directory; "" = the default one */
   stateDir: string;
   /** after each pass, delete files nothing references any more */
@@ -54,7 +58,8 @@ export const DEFAULT_PARAMS: ServiceParams = {
   dryRun: false,
   concurrency: 4,
   batchSize: 500,
-  pacingMs: 200,
+  pacingMs: 0,
+  maxRequestsPerSecond: DEFAULT_MAX_REQUESTS_PER_SECOND,
   stateDir: '',
   sweepOrphans: false,
   orphanMinAgeDays: 7,
@@ -99,6 +104,12 @@ function integer(min: number, max: number, unit = '') {
     if (!Number.isSafeInteger(n) || n < min || n > max) return { problem: `must be a whole number${unit} from ${min} to ${max}` };
     return { value: n };
   };
+}
+
+function rate(text: string) {
+  const n = DECIMAL.test(text) ? Number(text) : NaN;
+  if (!Number.isFinite(n) || n < 0 || n > 10_000) return { problem: 'must be a number of requests per second from 0 (no limit) to 10000' };
+  return { value: n };
 }
 
 /** A comma-separated list checked by `parse`, kept as typed. */
@@ -190,10 +201,22 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
     parse: integer(1, 500),
   },
   {
+    name: 'max_requests_per_second',
+    key: 'maxRequestsPerSecond',
+    type: 'float',
+    description:
+      `API requests per second a pass may send at most (0 to 10000; 0: no limit). Default ${DEFAULT_MAX_REQUESTS_PER_SECOND}: ` +
+      'about the rate of ClearML\'s own cleanup service, far above what a normal pass needs (each call carries up to 500 ids). ' +
+      'File-server requests are not counted.',
+    parse: rate,
+  },
+  {
     name: 'pacing_ms',
     key: 'pacingMs',
     type: 'int',
-    description: 'Pause between two batches, in milliseconds (0 to 3600000), to spare the server.',
+    description:
+      'Deprecated, use max_requests_per_second: a pause between two batches, in milliseconds (0 to 3600000). ' +
+      '0: none (tasks registered before kept 200 ms, which still works).',
     parse: integer(0, 3_600_000, ' of milliseconds'),
   },
   {

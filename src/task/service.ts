@@ -150,6 +150,7 @@ export async function runTaskService(d: TaskServiceDeps): Promise<number> {
           concurrency: p.concurrency,
           batchSize: p.batchSize,
           pacingMs: p.pacingMs,
+          maxRequestsPerSecond: p.maxRequestsPerSecond,
           stateDir: p.stateDir || d.defaultStateDir,
           retention: retentionOfParams(p),
         },
