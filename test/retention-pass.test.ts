@@ -56,7 +56,8 @@ beforeAll(async () => {
   await make('a4', 'Sandbox/alice', { ageDays: 10 });
   await make('a5', 'Sandbox/alice', { ageDays: 5 });
   await make('b1', 'Production/main', { ageDays: 90 });
-  await make('b2', 'Production/main', { ageDays: 90, status: 'completed' });
+  // archived a day after b1: keep_last_per_project 1 keeps b2, never a tie broken by random ids
+  await make('b2', 'Production/main', { ageDays: 89, status: 'completed' });
   await make('c1', 'Scratch pad', { ageDays: 60 });
   await w.finalize();
 }, 60_000);
