@@ -70,7 +70,8 @@ beforeAll(async () => {
   await put(foreign, `proj/gone.${GONE}/artifacts/a/orphan.bin`, 'orphan!');
   tMid = Date.now();
   await new Promise((r) => setTimeout(r, 1100));
-  await put(container, 'proj/uploading/young.bin', 'young');
+  // in a task folder: the sweep judges only what ClearML wrote (a file elsewhere is not even a candidate)
+  await put(container, `proj/uploading.${'e'.repeat(32)}/artifacts/a/young.bin`, 'young');
 }, 60_000);
 
 afterAll(async () => {
@@ -102,7 +103,7 @@ test('lists the orphan blob only, then deletes it; referenced, young and foreign
   const done = await sweep(true, [root]);
   expect(done.total.deleted).toBe(1);
   expect(await exists(container, `proj/gone.${GONE}/artifacts/a/orphan.bin`)).toBe(false);
-  expect(await exists(container, 'proj/uploading/young.bin')).toBe(true);
+  expect(await exists(container, `proj/uploading.${'e'.repeat(32)}/artifacts/a/young.bin`)).toBe(true);
   const blobs: string[] = [];
   for await (const b of container.listBlobsFlat()) blobs.push(b.name);
   expect(blobs).toHaveLength(4);
