@@ -7,25 +7,14 @@ import type { Api } from './ports.js';
 import { serverIso } from './dates.js';
 import { forEachPage } from './listing.js';
 import { featuresOf } from '../api/server-features.js';
-import { decide, isExampleTask, projectStage, type DecideContext, type ProjectBudget, type RuleName, type StageTask } from './rules/decide.js';
+import { decide, isExampleTask, projectStage, type DecideContext, type ProjectBudget, type RuleName, type StageTask, type TaskFacts } from './rules/decide.js';
 import { needsProjectStage } from './rules/retention.js';
 import { artifactBytes } from './rules/projects.js';
 
 export { isExampleTask };
 
-export interface TaskRow {
-  id: string;
-  name?: string;
-  status?: string;
-  project?: string;
-  company?: string;
-  system_tags?: string[];
-  /** user tags (keep_tags) */
-  tags?: string[];
-  last_change?: string | null;
-  status_changed?: string | null;
-  last_update?: string | null;
-}
+/** A task as the listing returns it: the fields the rules decide on (rules/decide.ts). */
+export type TaskRow = TaskFacts;
 
 export interface Candidate {
   id: string;
