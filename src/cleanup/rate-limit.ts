@@ -57,4 +57,10 @@ export class RateLimitedApi implements Api {
     await this.rate.take();
     return this.inner.call<T>(endpoint, body);
   }
+
+  /** Not a request (the version comes with the login token): no token taken, and never lost, or an
+   * older server would be sent what it lacks. */
+  serverApiVersion(): Promise<string | undefined> {
+    return this.inner.serverApiVersion?.() ?? Promise.resolve(undefined);
+  }
 }
