@@ -3,7 +3,7 @@
  * free text, and the new options' validation (hyperparameter and flags: one line, nothing opened).
  */
 import { isOwnedBy, ownerFolderOf } from '../src/cleanup/ownership.js';
-import { ReferenceIndex, urlsInText } from '../src/cleanup/references.js';
+import { NO_OWNER, ReferenceIndex, urlsInText } from '../src/cleanup/references.js';
 import { inReportFolder, writtenByClearML } from '../src/cleanup/orphans.js';
 import { runPlanCommand } from '../src/commands/plan.js';
 import { runOrphansCommand } from '../src/commands/orphans.js';
@@ -28,6 +28,32 @@ describe('ownership', () => {
     expect(isOwnedBy(`http://f/p/t.${ID}/../../shared/x.bin`, ID)).toBe(false);
     expect(isOwnedBy('not a url', ID)).toBe(false);
     expect(ownerFolderOf(`http://f/p/t.${ID}/artifacts/a/x.bin`, ID)).toBe(`http://f/p/t.${ID}/`);
+  });
+
+  test('holdsBelow: a reference into a task folder, to it or above it holds the folder; a gone model holds nothing', () => {
+    const idx = new ReferenceIndex({ fileServerPaths: ['/files'] }, false, {}, true);
+    const other = `http://f:8081/p/u.${OTHER}`;
+    try {
+      expect(idx.holdsBelow(`http://f:8081/p/t.${ID}/`)).toBe(false);
+      // a debug image of a kept task inside the folder, spelled through the proxy and %-encoded
+      idx.add(`https://web/files/p/t.${ID}/metrics/a%20b/c/i.png`, NO_OWNER);
+      expect(idx.holdsBelow(`http://f:8081/p/t.${ID}/`)).toBe(true);
+      expect(idx.holdsBelow(`http://f:8081/p/t.${ID}`)).toBe(true);
+      // a model that is going holds nothing; one that stays does
+      idx.add(`${other}/models/m.pt`, NO_OWNER, false, 'model-going');
+      expect(idx.holdsBelow(`${other}/`, new Set(['model-going']))).toBe(false);
+      expect(idx.holdsBelow(`${other}/`)).toBe(true);
+      // a reference to a folder above (an output_uri artifact) holds everything below it
+      idx.add('http://f:8081/q', NO_OWNER);
+      expect(idx.holdsBelow(`http://f:8081/q/t.${ID}/`)).toBe(true);
+      expect(idx.holdsBelow(`http://f:8081/r/t.${ID}/`)).toBe(false);
+      // a Report's folder
+      idx.add(`http://f:8081/reports/${OTHER}/chart.png`, NO_OWNER);
+      expect(idx.holdsBelow(`http://f:8081/reports/${OTHER}/`)).toBe(true);
+      expect(() => new ReferenceIndex().holdsBelow(`http://f:8081/p/t.${ID}/`)).toThrow(/folder keys/);
+    } finally {
+      idx.close();
+    }
   });
 
   test('what the sweep counts as written by ClearML', () => {

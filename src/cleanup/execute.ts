@@ -28,6 +28,7 @@ import { addFailed, addFileOutcome, addKeptFile, addKeptModel, type PassReport }
 import { isOwnedBy } from './ownership.js';
 import { NO_OWNER, ReferenceIndex, type KeyHints } from './references.js';
 import { rejudgeEntry } from './rejudge.js';
+import { removableFolders, type FolderInput } from './folders.js';
 import type { Rules } from './select.js';
 import { modelsPointingInto } from './shared-files.js';
 
@@ -156,6 +157,28 @@ async function resolveDeferred(
   return { ready, waiting };
 }
 
+async function removeFolders(ctx: ExecContext, input: FolderInput): Promise<void> {
+  const { remove, held } = removableFolders(input);
+  ctx.report.files.folders.held += held;
+  if (remove.length === 0) return;
+  let outcomes;
+  try {
+    outcomes = await ctx.storage.deleteFolders!(remove);
+  } catch (err) {
+    // the files are gone and the tasks with them: an empty folder tree left behind is litter, not loss
+    ctx.report.files.folders.failed += remove.length;
+    ctx.log.warn(`Could not remove ${remove.length} emptied task folders: ${errorMessage(err)}`);
+    return;
+  }
+  for (const o of outcomes) {
+    if (o.status === 'deleted') ctx.report.files.folders.removed++;
+    else if (o.status === 'failed') {
+      ctx.report.files.folders.failed++;
+      ctx.log.warn(`Task folder ${o.url} could not be removed: ${o.reason ?? 'failed'}`);
+    } else if (o.status === 'refused') ctx.log.debug(`Task folder ${o.url} left: ${o.detail ?? o.reason ?? 'refused'}`);
+  }
+}
+
 export interface ExecOptions {
   /** an entry left by an earlier pass: check its tasks are still archived first */
   replay: boolean;
@@ -192,6 +215,7 @@ export async function executeEntry(ctx: ExecContext, entry: JournalEntry, opts: 
   for (const t of tasks) for (const f of t.files) urls.add(f);
   for (const m of deferredReady) if (m.file) urls.add(m.file);
   const failedFiles = new Map<string, string>();
+  const notGone = new Set<string>();
   if (urls.size) {
     const outcomes = await ctx.storage.deleteFiles([...urls]);
     const sizes = new Map<string, number>();
@@ -200,6 +224,7 @@ export async function executeEntry(ctx: ExecContext, entry: JournalEntry, opts: 
       const hint = o.status === 'deleted' && o.bytes === undefined ? sizes.get(o.url) : undefined;
       addFileOutcome(report, hint === undefined ? o : { ...o, bytes: hint });
       if (o.status === 'failed') failedFiles.set(o.url, o.reason ?? 'failed');
+      if (o.status !== 'deleted' && o.status !== 'missing') notGone.add(o.url);
     }
   }
 
@@ -241,9 +266,11 @@ export async function executeEntry(ctx: ExecContext, entry: JournalEntry, opts: 
   const deletable = candidates.filter((m) => !m.file || !failedFiles.has(m.file));
   for (const m of candidates) if (m.file && failedFiles.has(m.file)) report.models.failed++;
   const leftModels: JournalModel[] = models.filter((m) => m.owner && leftTasks.some((t) => t.id === m.owner));
+  const goneModels = new Set<string>();
   if (deletable.length) {
     const r = await deleteMany(ctx, 'models.delete_many', deletable.map((m) => m.id), { force: false, delete_external_artifacts: false }, 201);
     report.models.deleted += r.deleted.length;
+    for (const id of [...r.deleted, ...r.gone]) goneModels.add(id);
     for (const m of deletable) {
       const why = r.failed.get(m.id);
       if (why === undefined) continue;
@@ -251,6 +278,21 @@ export async function executeEntry(ctx: ExecContext, entry: JournalEntry, opts: 
       log.warn(`Model ${m.id} could not be deleted: ${why}`);
       leftModels.push(m);
     }
+  }
+
+  // 4. The deleted tasks' own folders, when nothing inside is needed any more (see folders.ts). Before
+  // the entry is rewritten: a kill before this point replays the entry, and the folders with it.
+  if (doneTasks.size && ctx.refs && ctx.storage.deleteFolders) {
+    await removeFolders(ctx, {
+      journaled: entry.tasks,
+      judged: tasks,
+      done: doneTasks,
+      notGone,
+      models: [...entry.models, ...entry.deferred],
+      goneModels,
+      refs: ctx.refs,
+      hints: ctx.hints ?? ctx.refs.hints,
+    });
   }
 
   const left: JournalEntry = { ...entry, tasks: leftTasks, models: leftModels, deferred: waiting };

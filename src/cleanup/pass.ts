@@ -235,6 +235,7 @@ async function readReferences(p: Pass, order: DatasetOrder): Promise<void> {
     p.refs = await collectReferences(p.api, {
       ...p.opts.referenceHints,
       exclude,
+      folderKeys: true,
       concurrency: p.opts.concurrency,
       eventTasksPerCall: p.opts.eventTasksPerCall,
       log: p.log,
@@ -277,7 +278,7 @@ async function processBatches(p: Pass, selection: Selection, order: DatasetOrder
     limit: p.limit,
     eventState: newScanState(),
     eventTasksPerCall: opts.eventTasksPerCall,
-    refs: (p.refs ??= new ReferenceIndex(opts.referenceHints ?? {})),
+    refs: (p.refs ??= new ReferenceIndex(opts.referenceHints ?? {}, false, {}, true)),
   };
   // Plain tasks first, then dataset versions children before parents (see lineage.ts).
   const batches = [...chunks(order.plain, opts.batchSize), ...order.layers.flatMap((l) => chunks(l, opts.batchSize))];

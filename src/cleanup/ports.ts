@@ -37,6 +37,11 @@ export interface FileVerdict {
 export interface Storage {
   /** Deletes the given files (batched per backend inside); never throws for a single file. */
   deleteFiles(urls: string[]): Promise<FileOutcome[]>;
+  /**
+   * Removes deleted tasks' own folders whole (file server only; elsewhere refused): called only for
+   * folders nothing still references. Absent: folders stay.
+   */
+  deleteFolders?(urls: string[]): Promise<FileOutcome[]>;
   /** Classification without touching anything: used by plan/--dry-run. */
   classify?(url: string): FileVerdict;
   /** Every file under a root URL, streamed (orphans, report); absent where storage cannot list. */

@@ -107,6 +107,18 @@ export function urlsInText(text: string): string[] {
   return [...out];
 }
 
+const TASK_FOLDER = /\.[0-9a-f]{32}$/i;
+const BARE_ID = /^[0-9a-f]{32}$/i;
+
+/** Lengths of the path prefixes that end in a task folder (`*.<id>`) or a Report folder (`reports/<id>`). */
+function ownerFolderLengths(segments: string[]): number[] {
+  const out: number[] = [];
+  segments.forEach((s, i) => {
+    if ((TASK_FOLDER.test(s) && s.length > 33) || (BARE_ID.test(s) && i > 0 && segments[i - 1].toLowerCase() === 'reports')) out.push(i + 1);
+  });
+  return out;
+}
+
 function hashKey(head: string, segments: string[], n: number): string {
   return createHash('sha1')
     .update(head + '\0' + segments.slice(0, n).join('/'))
@@ -162,7 +174,17 @@ export class ReferenceIndex {
   failedTasks: string[] = [];
   models = 0;
 
-  constructor(readonly hints: KeyHints = {}, light = false, spill: SpillMapOptions = {}) {
+  /**
+   * `folders`: also record, for every reference, each task or Report folder it lies in, so that
+   * holdsBelow() can tell whether anything inside a folder is still referenced (a pass needs it
+   * before removing a deleted task's folder; the sweep and the report do not).
+   */
+  constructor(
+    readonly hints: KeyHints = {},
+    light = false,
+    spill: SpillMapOptions = {},
+    private readonly folders = false,
+  ) {
     this.tasks = new TaskTable(light);
     this.owners = new SpillMap(spill);
   }
@@ -190,12 +212,37 @@ export class ReferenceIndex {
     const variants = keyVariants(url, this.hints);
     if (!variants || variants[0].segments.length === 0) return false;
     for (const parts of variants) {
-      const k = (exact ? '=' : '') + hashKey(parts.head, parts.segments, parts.segments.length);
-      if (this.owners.setIfAbsent(k, owner)) {
-        if (model) this.soleModel.set(k, model);
-      } else if (this.soleModel.has(k) && this.soleModel.get(k) !== model) this.soleModel.delete(k);
+      this.put((exact ? '=' : '') + hashKey(parts.head, parts.segments, parts.segments.length), owner, model);
+      if (!this.folders) continue;
+      for (const n of ownerFolderLengths(parts.segments)) this.put('D' + hashKey(parts.head, parts.segments, n), owner, model);
     }
     return true;
+  }
+
+  private put(k: string, owner: number, model?: string): void {
+    if (this.owners.setIfAbsent(k, owner)) {
+      if (model) this.soleModel.set(k, model);
+    } else if (this.soleModel.has(k) && this.soleModel.get(k) !== model) this.soleModel.delete(k);
+  }
+
+  private held(k: string, ignoreModels?: ReadonlySet<string>): number | undefined {
+    const o = this.owners.get(k);
+    if (o === undefined || !ignoreModels) return o;
+    const m = this.soleModel.get(k);
+    return m !== undefined && ignoreModels.has(m) ? undefined : o;
+  }
+
+  /**
+   * True when a reference points to the folder, above it, or to anything inside it (the index must
+   * have been made with `folders`; a URL it cannot key counts as held). Models in `ignoreModels`
+   * hold nothing (they are gone), as in ownerOf.
+   */
+  holdsBelow(folderUrl: string, ignoreModels?: ReadonlySet<string>): boolean {
+    if (!this.folders) throw new Error('holdsBelow needs an index made with folder keys');
+    const variants = keyVariants(folderUrl, this.hints);
+    if (!variants) return true;
+    if (this.ownerOf(folderUrl, ignoreModels) !== undefined) return true;
+    return variants.some((p) => this.held('D' + hashKey(p.head, p.segments, p.segments.length), ignoreModels) !== undefined);
   }
 
   /**
@@ -205,12 +252,7 @@ export class ReferenceIndex {
   ownerOf(url: string, ignoreModels?: ReadonlySet<string>): number | undefined {
     const variants = keyVariants(url, this.hints);
     if (!variants) return NO_OWNER; // not understood: treat as referenced (never deleted)
-    const held = (k: string): number | undefined => {
-      const o = this.owners.get(k);
-      if (o === undefined || !ignoreModels) return o;
-      const m = this.soleModel.get(k);
-      return m !== undefined && ignoreModels.has(m) ? undefined : o;
-    };
+    const held = (k: string) => this.held(k, ignoreModels);
     for (const parts of variants) {
       const n0 = parts.segments.length;
       const exact = held('=' + hashKey(parts.head, parts.segments, n0));
@@ -246,6 +288,8 @@ export interface ReferenceOptions {
   light?: boolean;
   /** memory budget of the URL hashes (see SpillMap): keys in memory, temporary folder */
   spill?: SpillMapOptions;
+  /** record the task folders of every reference (see ReferenceIndex.holdsBelow) */
+  folderKeys?: boolean;
   /** content_size of artifacts outside these roots counts towards the task's bytes (listed roots count their own sizes) */
   isListed?: (url: string) => boolean;
   log?: Logger;
@@ -364,7 +408,7 @@ export function addModelReferences(
 }
 
 export async function collectReferences(api: Api, opts: ReferenceOptions = {}): Promise<ReferenceIndex> {
-  const index = new ReferenceIndex({ s3Hosts: opts.s3Hosts, fileServerPaths: opts.fileServerPaths }, opts.light, opts.spill);
+  const index = new ReferenceIndex({ s3Hosts: opts.s3Hosts, fileServerPaths: opts.fileServerPaths }, opts.light, opts.spill, opts.folderKeys);
   const log = opts.log ?? silentLogger;
   try {
     return await fill(api, index, opts, log);

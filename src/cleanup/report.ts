@@ -47,6 +47,8 @@ export interface PassReport {
     /** files of deleted tasks that stay: links outside the task's folder, files something else still uses */
     keptShared: number;
     keptList: Array<{ url: string; reason: string }>;
+    /** deleted tasks' own folders on the file server: removed whole, kept (something inside is needed), failed */
+    folders: { removed: number; held: number; failed: number };
   };
   journal: { dir?: string; replayedEntries: number; pendingEntries: number; unreadable: string[] };
   apiCalls: { total: number; failed: number; byEndpoint: Record<string, number>; perTask: number };
@@ -87,7 +89,7 @@ export function newReport(init: {
     selected: 0,
     tasks: { deleted: 0, skipped: 0, failed: 0, skippedByReason: {}, skippedList: [], failedList: [], planned: 0, plannedList: [] },
     models: { deleted: 0, kept: 0, failed: 0, deferred: 0, keptList: [] },
-    files: { byBackend: {}, total: zero(), refusedList: [], failedList: [], keptShared: 0, keptList: [] },
+    files: { byBackend: {}, total: zero(), refusedList: [], failedList: [], keptShared: 0, keptList: [], folders: { removed: 0, held: 0, failed: 0 } },
     journal: { replayedEntries: 0, pendingEntries: 0, unreadable: [] },
     apiCalls: { total: 0, failed: 0, byEndpoint: {}, perTask: 0 },
     rules: { taken: {}, kept: {} },
@@ -189,6 +191,14 @@ export function summarize(r: PassReport): string[] {
     );
   }
   if (r.files.keptShared) lines.push(`  files of deleted tasks kept (links outside the task's folder, or still used): ${r.files.keptShared}`);
+  const fo = r.files.folders;
+  if (fo.removed || fo.held || fo.failed) {
+    lines.push(
+      `  task folders on the file server: ${fo.removed} removed` +
+        (fo.held ? `, ${fo.held} kept (something inside is still used)` : '') +
+        (fo.failed ? `, ${fo.failed} could not be removed` : ''),
+    );
+  }
   if (r.journal.replayedEntries || r.journal.pendingEntries) {
     lines.push(`  journal: finished ${r.journal.replayedEntries} entries left by an earlier pass, ${r.journal.pendingEntries} still pending`);
   }

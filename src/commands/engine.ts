@@ -162,6 +162,7 @@ export async function openEngine(a: CommonArgs, logOverride?: Log): Promise<Engi
   }
   const storage: Storage = {
     deleteFiles: (urls) => real.deleteFiles(urls),
+    deleteFolders: (urls) => real.deleteFolders(urls),
     classify: (url) => {
       const c = real.classify(url);
       return { backend: c.backend, allowed: c.allowed, reason: c.refusal ? `${c.refusal.reason}: ${c.refusal.detail}` : undefined };

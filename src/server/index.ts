@@ -80,6 +80,11 @@ export interface StartServerOptions {
    * server too old to have them; a narrow stand-in until full API-version emulation exists.
    */
   withoutEndpoints?: string[];
+  /**
+   * The file server's `fileserver.delete.allow_batch` (default true, as shipped): false serves no
+   * `POST /delete_many` (405), so a client must delete file by file and cannot remove a folder.
+   */
+  filesBatchDelete?: boolean;
 }
 
 /** What the server queued for its own deletion (test support; also GET /_embedded/async_delete). */
@@ -236,7 +241,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   );
   const filesServer = http.createServer(
     wrapFilesHandler(
-      createFilesHandler({ rootDir: path.join(dataDir, 'files'), authorize: auth.authorizeRequest }),
+      createFilesHandler({ rootDir: path.join(dataDir, 'files'), authorize: auth.authorizeRequest, batchDelete: options.filesBatchDelete ?? true }),
       counters,
       new FaultInjector(options.faultRate ?? 0, seed + 0x9e3779b9),
       latency,

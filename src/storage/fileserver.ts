@@ -133,6 +133,19 @@ class FileServer {
     });
   }
 
+  /**
+   * Task folders, each whole (the server rmtrees them): the caller has checked that nothing inside
+   * is referenced. A server without delete_many cannot remove a folder: refused, it stays.
+   */
+  async removeFolders(targets: Target<FileServerLocation>[]): Promise<FileOutcome[]> {
+    const out: FileOutcome[] = [];
+    for (const batch of chunks(targets, this.o.batchSize)) {
+      const outcomes = await this.o.limit(() => this.deleteMany(batch.map((t) => ({ t }))));
+      out.push(...(outcomes ?? batch.map((t) => outcomeOf(t.loc, 'refused', { reason: 'folder', detail: 'the file server has no delete_many' }))));
+    }
+    return out;
+  }
+
   async run(targets: Target<FileServerLocation>[]): Promise<FileOutcome[]> {
     const { limit } = this.o;
     const result = new Array<FileOutcome>(targets.length);
@@ -161,6 +174,19 @@ class FileServer {
 function httpReason(res: Response<string>): string {
   const body = typeof res.body === 'string' ? res.body.trim().slice(0, 200) : '';
   return `HTTP ${res.statusCode}${body ? `: ${body}` : ''}`;
+}
+
+/** Removes whole task folders (see FileServer.removeFolders); all targets share one server base. */
+export async function removeFoldersOnFileServer(targets: Target<FileServerLocation>[], o: FileServerOptions): Promise<FileOutcome[]> {
+  if (targets.length === 0) return [];
+  return new FileServer(o).removeFolders(targets);
+}
+
+/** True when the last segment of a location is a task folder (`<name>.<id>`) or a Report folder (`reports/<id>`). */
+export function isOwnerFolder(segments: string[]): boolean {
+  const last = segments[segments.length - 1] ?? '';
+  if (TASK_FOLDER_SUFFIX.test(last) && last.length > 33) return true;
+  return /^[0-9a-f]{32}$/i.test(last) && (segments[segments.length - 2] ?? '').toLowerCase() === 'reports';
 }
 
 /** All targets must share one server base. */

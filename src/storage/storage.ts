@@ -9,14 +9,14 @@ import { got, type Got } from 'got';
 import pLimit from 'p-limit';
 import { AllowList, parseRoot, type AllowRoot } from './allow-list.js';
 import { DEFAULTS, type StorageContext } from './context.js';
-import { deleteOnFileServer, TokenSource } from './fileserver.js';
+import { deleteOnFileServer, isOwnerFolder, removeFoldersOnFileServer, TokenSource } from './fileserver.js';
 import type { AzureClients } from './azure.js';
 import type { GcsClients } from './gcs.js';
 import type { S3Clients } from './s3.js';
 import { deleteLocalFiles } from './local.js';
 import { errorText, REFUSAL, type FileOutcome } from './outcome.js';
 import { outcomeOf, type Limit, type Target } from './target.js';
-import { classifyUrl, looksLikeFolder, type StorageLocation } from './url.js';
+import { classifyUrl, looksLikeFolder, type FileServerLocation, type StorageLocation } from './url.js';
 import { listAzure, listFileServerDir, listFileServerHttp, listGcs, listLocal, listS3, type ListedFile } from './list.js';
 
 export interface ListOptions {
@@ -36,6 +36,13 @@ export type ClassifiedUrl = StorageLocation & {
 export interface Storage {
   classify(url: string): ClassifiedUrl;
   deleteFiles(urls: string[]): Promise<FileOutcome[]>;
+  /**
+   * Removes task folders (`<name>.<id>`, `reports/<id>`) whole, on a file server only, below an
+   * allowed root; the caller must have checked that nothing inside is still referenced. Elsewhere
+   * there is nothing to remove (object stores have no folders; file:// prunes empty ones itself):
+   * refused.
+   */
+  deleteFolders(urls: string[]): Promise<FileOutcome[]>;
   /** the allow roots in force, as given */
   readonly roots: readonly string[];
   /** Every file under a root URL (streamed); throws ListingUnsupportedError where no listing exists. */
@@ -197,6 +204,48 @@ class StorageImpl implements Storage {
       }),
     );
     return urls.map((u) => ({ ...byUrl.get(u)! }));
+  }
+
+  async deleteFolders(urls: string[]): Promise<FileOutcome[]> {
+    const result = new Map<string, FileOutcome>();
+    const groups = new Map<string, { base: AllowRoot; token?: TokenSource; targets: Target<FileServerLocation>[] }>();
+    for (const url of new Set(urls)) {
+      const loc = classifyUrl(url.replace(/\/+$/, ''), this.allow.hints);
+      const refuse = (reason: string, detail: string) => result.set(url, { ...outcomeOf(loc, 'refused', { reason, detail }), url });
+      if (loc.unsafe || loc.backend === 'unknown') refuse(REFUSAL.notAllowed, loc.unsafe ?? 'not a storage URL this service deletes');
+      else if (loc.backend !== 'fileserver') refuse(REFUSAL.folder, `no folders to remove on ${loc.backend}`);
+      else if (!isOwnerFolder(loc.segments)) refuse(REFUSAL.folder, 'not a task or Report folder');
+      else {
+        const root = this.allow.match(loc);
+        const base = this.allow.fileServerBase(loc);
+        if (!root || !base) refuse(REFUSAL.notAllowed, 'outside every allowed root');
+        else {
+          const key = base.baseUrl ?? base.source;
+          const g = groups.get(key) ?? { base, token: this.allow.isFilesServerHost(loc) ? this.token : undefined, targets: [] };
+          g.targets.push({ loc: { ...loc, url }, root });
+          groups.set(key, g);
+        }
+      }
+    }
+    await Promise.all(
+      [...groups.values()].map(async (g) => {
+        let outcomes: FileOutcome[];
+        try {
+          outcomes = await removeFoldersOnFileServer(g.targets, {
+            base: g.base,
+            http: (this.http ??= httpClient(this.ctx)),
+            limit: this.limit,
+            batchSize: this.ctx.fileServerBatchSize ?? DEFAULTS.fileServerBatchSize,
+            token: g.token,
+          });
+        } catch (err) {
+          const reason = errorText(err);
+          outcomes = g.targets.map((t) => outcomeOf(t.loc, 'failed', { reason }));
+        }
+        g.targets.forEach((t, i) => result.set(t.loc.url, outcomes[i] ?? outcomeOf(t.loc, 'failed', { reason: 'no outcome' })));
+      }),
+    );
+    return urls.map((u) => ({ ...result.get(u)! }));
   }
 
   async *list(rootUrl: string, opts: ListOptions = {}): AsyncGenerator<ListedFile> {

@@ -129,6 +129,7 @@ export class World {
   get storage(): Storage {
     return {
       deleteFiles: (urls) => this.realStorage.deleteFiles(urls),
+      deleteFolders: (urls) => this.realStorage.deleteFolders(urls),
       classify: (url) => {
         const c = this.realStorage.classify(url);
         return { backend: c.backend, allowed: c.allowed, reason: c.refusal?.reason };

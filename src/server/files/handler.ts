@@ -16,6 +16,8 @@ export interface FilesHandlerOptions {
   rootDir: string;
   /** true when the request carries a valid bearer token or session cookie */
   authorize(req: http.IncomingMessage): boolean;
+  /** `fileserver.delete.allow_batch`: without it the real server has no delete_many route (405) */
+  batchDelete?: boolean;
 }
 
 export type FilesHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -51,7 +53,9 @@ export function createFilesHandler(opts: FilesHandlerOptions): FilesHandler {
     }
 
     if (!opts.authorize(req)) return text(res, 401, 'Unauthorized');
-    if (rawPath === '/delete_many' && method === 'POST') return deleteMany(root, req, res);
+    if (rawPath === '/delete_many' && method === 'POST') {
+      return opts.batchDelete === false ? text(res, 405, 'Method not allowed') : deleteMany(root, req, res);
+    }
     if (rawPath === LIST_ROUTE && method === 'GET') return listFiles(root, url, res);
 
     let clientPath: string;
