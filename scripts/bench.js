@@ -47,6 +47,10 @@ const argv = yargs(hideBin(process.argv))
     type: 'number', coerce: (v) => (v === undefined ? v : positive('official-tasks')(v)),
     describe: 'stop the official model\'s main run after this many tasks (its rate is per task; for a loaded machine). Default: all',
   })
+  .option('data-dir', {
+    type: 'string',
+    describe: 'folder for the servers\' data (default: the system temporary folder). The bench prints how long one file delete takes there: on a slow disk both sides are bound by it',
+  })
   .option('seed', { type: 'number', default: 1, describe: 'PRNG seed of the data set' })
   .option('json', { type: 'string', describe: 'write the results as JSON to this file' })
   .strict()
@@ -94,6 +98,7 @@ try {
       latencyMs: argv['latency-ms'], only: argv.only, oursNodeOptions: argv['ours-node-options'], seed: argv.seed, thresholdDays: 30,
       sweepLatenciesMs: [...new Set(sweep)], sweepOfficialTasks: argv['sweep-official-tasks'],
       officialTasks: argv['official-tasks'] || undefined,
+      dataDir: argv['data-dir'] || undefined,
     },
     { say },
   );

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { ServerCounters } from '../types/clearml.js';
 import { CLI_JS, OFFICIAL_MAIN_JS, runChild, type ChildRun } from './children.js';
 import { BenchCopy, type CopyParams } from './copy.js';
+import { unlinkMicros } from './disk-probe.js';
 
 export type BenchSide = 'ours' | 'official';
 
@@ -24,6 +25,8 @@ export interface BenchParams extends CopyParams {
   sweepOfficialTasks: number;
   /** cap on the official model's main run too (a loaded machine); undefined: every task it finds */
   officialTasks?: number;
+  /** where the servers' data (SQLite, files) lives; default the system's temporary folder */
+  dataDir?: string;
 }
 
 export interface SideMetrics {
@@ -110,7 +113,10 @@ interface RunSpec {
 
 export async function runBench(p: BenchParams, io: BenchIo): Promise<BenchReport> {
   const sides: BenchSide[] = p.only ? [p.only] : ['ours', 'official'];
-  const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'clearml-cleanup-bench-'));
+  const dataDir = p.dataDir ?? os.tmpdir();
+  const tmp = await fsp.mkdtemp(path.join(dataDir, 'clearml-cleanup-bench-'));
+  const unlinkUs = await unlinkMicros(tmp);
+  io.say(`data directory ${dataDir}: one file delete (unlink) takes ${unlinkUs.toFixed(1)} us on its disk`);
   let template: BenchCopy | undefined;
   let seedMs = 0;
   let runNo = 0;
@@ -193,6 +199,7 @@ export async function runBench(p: BenchParams, io: BenchIo): Promise<BenchReport
       machine: {
         nproc: os.availableParallelism(), total_mem_gb: round(os.totalmem() / 2 ** 30, 1), node: process.version,
         platform: `${os.platform()} ${os.release()}`, cpu: os.cpus()[0]?.model ?? null, load_average: os.loadavg().map((l) => round(l, 2)),
+        data_dir: dataDir, unlink_us: round(unlinkUs, 1),
       },
     };
     return report;

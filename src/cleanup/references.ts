@@ -2,7 +2,7 @@
  * Every storage URL the ClearML server still points to: task artifacts (any mode), models, debug
  * images and plot images, a Report's `report_assets` and the file URLs in its markdown, and URLs
  * held in hyperparameters and configuration objects, of every task (archived and hidden included)
- * and every model. Read in streaming pages of 500 tasks; only a compact index is kept: a 72-bit
+ * and every model. Read in streaming pages of 500 tasks; only a compact index is kept: a 64-bit
  * hash of each normalized URL (-> the index of the task owning it) and one small row per task. A
  * hash collision can only make a file look referenced, i.e. kept: never the wrong way round.
  *
@@ -18,7 +18,6 @@
  * The hashes live in a SpillMap: past a fixed number of keys they move to a temporary SQLite file,
  * so memory stays bounded whatever the server's size. Call close() when done with the index.
  */
-import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import { iterateSnapshotPages } from '../api/paging.js';
 import { classifyUrl, type ClassifyHints, type StorageLocation } from '../storage/url.js';
@@ -42,8 +41,17 @@ function decoded(s: string): string {
   }
 }
 
-/** The file-server path prefixes (as segments) taken off before keying. */
-function fileServerPrefixes(hints?: KeyHints): string[][] {
+const prefixCache = new WeakMap<KeyHints, string[][]>();
+const NO_HINTS: KeyHints = {};
+
+/** The file-server path prefixes (as segments) taken off before keying (computed once per hints object). */
+function fileServerPrefixes(hints: KeyHints = NO_HINTS): string[][] {
+  let known = prefixCache.get(hints);
+  if (!known) prefixCache.set(hints, (known = computePrefixes(hints)));
+  return known;
+}
+
+function computePrefixes(hints: KeyHints): string[][] {
   const out: string[][] = [['files']];
   for (const p of hints?.fileServerPaths ?? []) {
     let path = p;
@@ -119,11 +127,41 @@ function ownerFolderLengths(segments: string[]): number[] {
   return out;
 }
 
-function hashKey(head: string, segments: string[], n: number): string {
-  return createHash('sha1')
-    .update(head + '\0' + segments.slice(0, n).join('/'))
-    .digest('base64')
-    .slice(0, 12);
+/**
+ * The keys of every path prefix of a location: keys[n - 1] is the key of its first n segments.
+ * Two 32-bit multiplicative hashes fed incrementally (so all prefixes cost one walk over the URL,
+ * not one digest each: the reference index keys every file of a pass several times), finished with
+ * murmur3's mixer. 64 bits: a collision can only make a file look referenced, i.e. kept.
+ */
+function prefixKeys(head: string, segments: string[]): string[] {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x9e3779b9;
+  const feed = (s: string) => {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+      h2 ^= h2 >>> 13;
+    }
+  };
+  feed(head);
+  feed('\0');
+  const out = new Array<string>(segments.length);
+  for (let i = 0; i < segments.length; i++) {
+    if (i > 0) feed('/');
+    feed(segments[i]);
+    out[i] = fmix(h1 ^ Math.imul(h2, 0x85ebca6b)).toString(36) + ':' + fmix(h2 ^ Math.imul(h1, 0xc2b2ae35)).toString(36);
+  }
+  return out;
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
 
 export interface TaskRowInfo {
@@ -212,9 +250,10 @@ export class ReferenceIndex {
     const variants = keyVariants(url, this.hints);
     if (!variants || variants[0].segments.length === 0) return false;
     for (const parts of variants) {
-      this.put((exact ? '=' : '') + hashKey(parts.head, parts.segments, parts.segments.length), owner, model);
+      const keys = prefixKeys(parts.head, parts.segments);
+      this.put((exact ? '=' : '') + keys[keys.length - 1], owner, model);
       if (!this.folders) continue;
-      for (const n of ownerFolderLengths(parts.segments)) this.put('D' + hashKey(parts.head, parts.segments, n), owner, model);
+      for (const n of ownerFolderLengths(parts.segments)) this.put('D' + keys[n - 1], owner, model);
     }
     return true;
   }
@@ -242,7 +281,7 @@ export class ReferenceIndex {
     const variants = keyVariants(folderUrl, this.hints);
     if (!variants) return true;
     if (this.ownerOf(folderUrl, ignoreModels) !== undefined) return true;
-    return variants.some((p) => this.held('D' + hashKey(p.head, p.segments, p.segments.length), ignoreModels) !== undefined);
+    return variants.some((p) => p.segments.length === 0 || this.held('D' + prefixKeys(p.head, p.segments)[p.segments.length - 1], ignoreModels) !== undefined);
   }
 
   /**
@@ -254,11 +293,12 @@ export class ReferenceIndex {
     if (!variants) return NO_OWNER; // not understood: treat as referenced (never deleted)
     const held = (k: string) => this.held(k, ignoreModels);
     for (const parts of variants) {
+      const keys = prefixKeys(parts.head, parts.segments);
       const n0 = parts.segments.length;
-      const exact = held('=' + hashKey(parts.head, parts.segments, n0));
+      const exact = held('=' + keys[n0 - 1]);
       if (exact !== undefined) return exact;
       for (let n = n0; n >= 1; n--) {
-        const o = held(hashKey(parts.head, parts.segments, n));
+        const o = held(keys[n - 1]);
         if (o !== undefined) return o;
       }
     }

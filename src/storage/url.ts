@@ -213,15 +213,31 @@ function parseLocalPath(url: string, path: string): StorageLocation {
  * read beyond the hints, no I/O. An http(s) URL is always 'fileserver' here; whether it belongs to
  * a configured file server is the allow-list's decision.
  */
+const HTTP_CACHE_MAX = 40_000;
+const httpCache = new Map<string, StorageLocation>();
+
+function deepFreeze<T extends StorageLocation>(loc: T): T {
+  Object.freeze(loc.segments);
+  return Object.freeze(loc);
+}
+
 export function classifyUrl(url: string, hints?: ClassifyHints): StorageLocation {
   if (typeof url !== 'string' || url.trim() === '') return unknown(String(url), 'empty URL');
   if (url.startsWith('/')) return parseLocalPath(url, url);
+  const hit = httpCache.get(url);
+  if (hit) return hit;
   const raw = splitRaw(url);
   if (!raw) return unknown(url, 'not a URL');
   switch (raw.scheme) {
     case 'http':
-    case 'https':
-      return parseHttp(url, raw);
+    case 'https': {
+      // a pass classifies each file URL several times (ownership, references, storage): http(s)
+      // parsing depends on the URL alone, so the last few thousand answers are kept (frozen: shared)
+      if (httpCache.size >= HTTP_CACHE_MAX) httpCache.clear();
+      const loc = deepFreeze(parseHttp(url, raw));
+      httpCache.set(url, loc);
+      return loc;
+    }
     case 's3':
       return parseS3(url, raw.authority, raw.rest, hints);
     case 'gs':
