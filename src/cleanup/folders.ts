@@ -39,9 +39,13 @@ export function removableFolders(input: FolderInput): { remove: string[]; held: 
   for (const t of input.journaled) {
     if (!input.done.has(t.id)) continue;
     const kept = new Set(judged.get(t.id)?.files ?? []);
+    let last: string | undefined;
     for (const f of t.files) {
-      const folder = ownerFolderOf(f, t.id, input.hints);
+      // a task's files share one folder: parse a URL only when it is not below the last one found
+      const below = last !== undefined && f.startsWith(last) && !/(^|\/)(\.|%2e)/i.test(f.slice(last.length));
+      const folder = below ? last : ownerFolderOf(f, t.id, input.hints);
       if (!folder) continue;
+      last = folder;
       candidates.add(folder);
       if (!kept.has(f) || input.notGone.has(f)) blocked.add(folder);
     }
