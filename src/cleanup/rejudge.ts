@@ -46,11 +46,20 @@ function isDeletedMarker(task: string | null | undefined): boolean {
   return !task || task.startsWith('__DELETED__');
 }
 
+export interface Rejudged extends JournalEntry {
+  /** URIs of models outside what goes that point into the tasks' folders now (they hold those folders) */
+  holders: string[];
+  /** tasks or models dropped here: what holds them is not in the pass's reference index */
+  dropped: number;
+}
+
 /** The entry without what no longer qualifies (the report says why for each). */
-export async function rejudgeEntry(ctx: RejudgeContext, entry: JournalEntry): Promise<JournalEntry> {
+export async function rejudgeEntry(ctx: RejudgeContext, entry: JournalEntry): Promise<Rejudged> {
   const { api, rules, report, log } = ctx;
   let tasks: JournalTask[] = entry.tasks;
   let models: JournalModel[] = entry.models;
+  const holders: string[] = [];
+  let droppedCount = 0;
 
   // 1. Tasks, by the selection's own rules.
   if (tasks.length) {
@@ -67,6 +76,7 @@ export async function rejudgeEntry(ctx: RejudgeContext, entry: JournalEntry): Pr
       log.warn(`Task ${t.id} no longer qualifies (${v.why}); left alone with its files and models`);
       addSkipped(report, { id: t.id, name: r.name ?? t.name, status: r.status, reason: `no longer qualifies: ${v.why}` });
     }
+    droppedCount += dropped.size;
     tasks = tasks.filter((t) => !dropped.has(t.id));
     models = models.filter((m) => !m.owner || !dropped.has(m.owner));
   }
@@ -100,6 +110,7 @@ export async function rejudgeEntry(ctx: RejudgeContext, entry: JournalEntry): Pr
       if (m.file) keepUris.push(m.file);
       addKeptModel(report, { id: m.id, name: r.name, owner: m.owner, reason: why });
     }
+    droppedCount += dropped.size;
     models = models.filter((m) => !dropped.has(m.id));
   }
 
@@ -108,9 +119,9 @@ export async function rejudgeEntry(ctx: RejudgeContext, entry: JournalEntry): Pr
     const staying = new Set(models.map((m) => m.id));
     const local = new ReferenceIndex(ctx.hints ?? ctx.refs?.hints ?? {}, true);
     try {
-      for (const u of keepUris) local.add(u, NO_OWNER);
+      for (const u of keepUris) (local.add(u, NO_OWNER), holders.push(u));
       for (const m of await modelsPointingInto(api, tasks.map((t) => t.id))) {
-        if (m.uri && !staying.has(m.id)) local.add(m.uri, NO_OWNER);
+        if (m.uri && !staying.has(m.id)) (local.add(m.uri, NO_OWNER), holders.push(m.uri));
       }
       const hints = local.hints;
       // the entry's own models (and those deferred) are going: their references do not hold a file
@@ -134,5 +145,5 @@ export async function rejudgeEntry(ctx: RejudgeContext, entry: JournalEntry): Pr
       local.close();
     }
   }
-  return { ...entry, tasks, models };
+  return { ...entry, tasks, models, holders, dropped: droppedCount };
 }
