@@ -196,7 +196,8 @@ export async function executeEntry(ctx: ExecContext, entry: JournalEntry, opts: 
 
   // Judged again just before anything is deleted: a replayed entry may be days old, and even
   // within a pass a task can be un-archived or a model published between planning and now.
-  ({ tasks, models } = await ctx.limit(() =>
+  let heldUris: string[];
+  ({ tasks, models, heldUris } = await ctx.limit(() =>
     rejudgeEntry({ api: ctx.api, rules: ctx.rules, report, log, refs: ctx.refs, hints: ctx.hints }, entry),
   ));
 
@@ -290,6 +291,7 @@ export async function executeEntry(ctx: ExecContext, entry: JournalEntry, opts: 
       notGone,
       models: [...entry.models, ...entry.deferred],
       goneModels,
+      heldUris,
       refs: ctx.refs,
       hints: ctx.hints ?? ctx.refs.hints,
     });

@@ -5,8 +5,8 @@
  * `delete_many`, which removes it whole (rmtree). So a folder goes only when:
  * - its task was deleted (or found gone) in this entry;
  * - every file of the task listed in it is gone (none failed, refused, or kept at the last look);
- * - no model of the entry that stays (refused, still waiting, kept at the last look) has its file
- *   inside it;
+ * - no model of the entry that stays (refused, still waiting, kept at the last look), nor any
+ *   other model that stays and was found pointing into it at the last look, has its file inside it;
  * - nothing that stays (the pass's reference index, which holds kept tasks and models) points to
  *   it, above it or into it, counting the models deleted in this entry as gone.
  * Files inside it that nothing lists or references are the task's own leftovers and go with it.
@@ -27,6 +27,8 @@ export interface FolderInput {
   /** models of the entry (planned, deferred) and those deleted or found gone now */
   models: Array<JournalModel | JournalDeferred>;
   goneModels: ReadonlySet<string>;
+  /** files of models that stay, found at the last look (models outside the entry included) */
+  heldUris?: string[];
   refs?: ReferenceIndex;
   hints: KeyHints;
 }
@@ -59,6 +61,7 @@ export function removableFolders(input: FolderInput): { remove: string[]; held: 
       const uri = 'waitingFor' in m ? m.uri : m.file;
       if (uri) staying.add(uri, NO_OWNER);
     }
+    for (const uri of input.heldUris ?? []) staying.add(uri, NO_OWNER);
     const remove: string[] = [];
     let held = 0;
     for (const folder of candidates) {

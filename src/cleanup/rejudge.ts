@@ -46,8 +46,19 @@ function isDeletedMarker(task: string | null | undefined): boolean {
   return !task || task.startsWith('__DELETED__');
 }
 
+/** The entry after the last look, and what must hold its tasks' folders. */
+export interface Rejudged extends JournalEntry {
+  /**
+   * URIs of models that stay and point into the entry's task folders (kept here, or outside the
+   * entry): its tasks' folders must not be removed whole over them. A replayed entry needs this: the
+   * pass's reference index leaves out the models of the entry's tasks, and one kept when the entry
+   * was planned is in neither the entry nor the index.
+   */
+  heldUris: string[];
+}
+
 /** The entry without what no longer qualifies (the report says why for each). */
-export async function rejudgeEntry(ctx: RejudgeContext, entry: JournalEntry): Promise<JournalEntry> {
+export async function rejudgeEntry(ctx: RejudgeContext, entry: JournalEntry): Promise<Rejudged> {
   const { api, rules, report, log } = ctx;
   let tasks: JournalTask[] = entry.tasks;
   let models: JournalModel[] = entry.models;
@@ -104,13 +115,18 @@ export async function rejudgeEntry(ctx: RejudgeContext, entry: JournalEntry): Pr
   }
 
   // 3. Files: only the task's own, and none that anything staying points to.
+  const heldUris = [...keepUris];
   if (tasks.length) {
     const staying = new Set(models.map((m) => m.id));
+    // deferred models are the folder check's own business (they may still go in this entry)
+    const deferred = new Set(entry.deferred.map((d) => d.id));
     const local = new ReferenceIndex(ctx.hints ?? ctx.refs?.hints ?? {}, true);
     try {
       for (const u of keepUris) local.add(u, NO_OWNER);
       for (const m of await modelsPointingInto(api, tasks.map((t) => t.id))) {
-        if (m.uri && !staying.has(m.id)) local.add(m.uri, NO_OWNER);
+        if (!m.uri || staying.has(m.id)) continue;
+        local.add(m.uri, NO_OWNER);
+        if (!deferred.has(m.id)) heldUris.push(m.uri);
       }
       const hints = local.hints;
       // the entry's own models (and those deferred) are going: their references do not hold a file
@@ -134,5 +150,5 @@ export async function rejudgeEntry(ctx: RejudgeContext, entry: JournalEntry): Pr
       local.close();
     }
   }
-  return { ...entry, tasks, models };
+  return { ...entry, tasks, models, heldUris };
 }
