@@ -130,6 +130,31 @@ test('a journal entry replayed after a kill (task already gone) removes the fold
   expect(existsSync(folderOf(t))).toBe(false);
 });
 
+test('a replayed entry whose task has a published model kept under force keeps the folder (found by chaos, seed 7)', async () => {
+  // killed before its task was deleted: the published model still names the task, so the pass's
+  // index (which leaves out the models of tasks it means to delete) does not hold its file
+  const t = await w.task({ status: 'completed', artifacts: 2, models: [{ ready: true }] });
+  await w.finalize();
+  const published = t.models[0];
+  const journal = new Journal(w.stateDir);
+  await journal.init();
+  await journal.write({
+    version: 1,
+    id: '20000101-000000-0000-published',
+    createdAt: new Date().toISOString(),
+    force: true,
+    tasks: [{ id: t.id, name: t.name, files: t.files.filter((f) => f !== published.uri) }],
+    models: [],
+    deferred: [],
+  });
+  const r = await pass({ forceDelete: true });
+  expect(r.error).toBeUndefined();
+  expect(await w.taskExists(t.id)).toBe(false);
+  expect(await w.modelExists(published.id)).toBe(true);
+  expect(await w.exists(published.uri)).toBe(true);
+  expect(await w.existing(t.files.filter((f) => f !== published.uri))).toEqual([]);
+});
+
 test('a replayed entry (task already gone) keeps the folder when a model of its task that stays (used by a kept task) has its file there', async () => {
   const t = await w.task({ artifacts: 1, models: [{}, {}] });
   const user = await w.task({ archived: false });
@@ -166,7 +191,7 @@ test('a replayed entry (killed before its task was deleted) keeps the folder whe
   const [going, used] = t.models;
   await w.useAsInput(user.id, used.id);
   // the plan kept the used model and its file, so the entry names neither; killed before anything
-  // was deleted (the chaos run's seed 7 found it: the folder went whole, with the used model's file)
+  // was deleted (a model kept because a kept task uses it: in neither the entry nor the pass's index)
   const journal = new Journal(w.stateDir);
   await journal.init();
   await journal.write({

@@ -2,6 +2,9 @@
  * Carrying out one journal entry: files first, then the tasks, then their models.
  *
  * Order and its reasons:
+ * - A task's own folder on the file server is removed whole, in place of its files, when nothing
+ *   inside is still needed (folders.ts): one request per batch of folders, and no empty folder tree
+ *   left behind. Its outcome stands for every listed file inside it.
  * - Files before entities, so no file is ever left that nothing points to. A task whose files could
  *   not all be deleted (failed, not missing) is not deleted this pass; it stays archived and the next
  *   pass plans it again (its already-deleted files then count as missing = done).
@@ -20,7 +23,7 @@
  * as done, which is what makes replaying an entry after a kill safe.
  */
 import type { LimitFunction } from 'p-limit';
-import type { Api, Logger, Storage } from './ports.js';
+import type { Api, FileOutcome, Logger, Storage } from './ports.js';
 import { apiErrorOf, errorMessage } from './ports.js';
 import type { Journal, JournalDeferred, JournalEntry, JournalModel, JournalTask } from './journal.js';
 import { chunks, listAllChunked } from './listing.js';
@@ -157,26 +160,44 @@ async function resolveDeferred(
   return { ready, waiting };
 }
 
-async function removeFolders(ctx: ExecContext, input: FolderInput): Promise<void> {
-  const { remove, held } = removableFolders(input);
-  ctx.report.files.folders.held += held;
-  if (remove.length === 0) return;
-  let outcomes;
+/**
+ * Removes the task folders that may go whole; returns the outcome of each listed file inside them
+ * (deleted or missing with its folder, failed when the folder could not be removed). Files of a
+ * folder the storage refused (a file server without delete_many, another backend) are not in it:
+ * they go file by file.
+ */
+async function removeFolders(ctx: ExecContext, input: FolderInput): Promise<Map<string, FileOutcome>> {
+  const out = new Map<string, FileOutcome>();
+  if (!ctx.refs || !ctx.storage.deleteFolders || input.judged.length === 0) return out;
+  const plan = removableFolders(input);
+  ctx.report.files.folders.held += plan.held;
+  if (plan.remove.length === 0) return out;
+  let outcomes: FileOutcome[];
   try {
-    outcomes = await ctx.storage.deleteFolders!(remove);
+    outcomes = await ctx.storage.deleteFolders(plan.remove);
   } catch (err) {
-    // the files are gone and the tasks with them: an empty folder tree left behind is litter, not loss
-    ctx.report.files.folders.failed += remove.length;
-    ctx.log.warn(`Could not remove ${remove.length} emptied task folders: ${errorMessage(err)}`);
-    return;
+    ctx.log.debug(`Task folders left to file-by-file deletion: ${errorMessage(err)}`);
+    return out;
   }
-  for (const o of outcomes) {
+  outcomes.forEach((o, i) => {
+    const folder = plan.remove[i];
+    const files = plan.filesOf.get(folder) ?? [];
+    if (o.status === 'refused') return;
     if (o.status === 'deleted') ctx.report.files.folders.removed++;
-    else if (o.status === 'failed') {
+    if (o.status === 'failed') {
       ctx.report.files.folders.failed++;
-      ctx.log.warn(`Task folder ${o.url} could not be removed: ${o.reason ?? 'failed'}`);
-    } else if (o.status === 'refused') ctx.log.debug(`Task folder ${o.url} left: ${o.detail ?? o.reason ?? 'refused'}`);
-  }
+      ctx.log.warn(`Task folder ${folder} could not be removed: ${o.reason ?? 'failed'}`);
+    }
+    for (const f of files) {
+      out.set(f, {
+        url: f,
+        backend: o.backend,
+        status: o.status,
+        ...(o.status === 'failed' ? { reason: `its task folder could not be removed: ${o.reason ?? 'failed'}` } : {}),
+      });
+    }
+  });
+  return out;
 }
 
 export interface ExecOptions {
@@ -196,10 +217,10 @@ export async function executeEntry(ctx: ExecContext, entry: JournalEntry, opts: 
 
   // Judged again just before anything is deleted: a replayed entry may be days old, and even
   // within a pass a task can be un-archived or a model published between planning and now.
-  let heldUris: string[];
-  ({ tasks, models, heldUris } = await ctx.limit(() =>
+  const judged = await ctx.limit(() =>
     rejudgeEntry({ api: ctx.api, rules: ctx.rules, report, log, refs: ctx.refs, hints: ctx.hints }, entry),
-  ));
+  );
+  ({ tasks, models } = judged);
 
   let deferredReady: JournalModel[] = [];
   let waiting: JournalDeferred[] = entry.deferred;
@@ -211,21 +232,32 @@ export async function executeEntry(ctx: ExecContext, entry: JournalEntry, opts: 
     }
   }
 
-  // 1. Files.
+  // 1. Files. A task's own folder on the file server goes whole when nothing inside is needed
+  // (folders.ts), its listed files with it; everything else file by file.
   const urls = new Set<string>();
   for (const t of tasks) for (const f of t.files) urls.add(f);
   for (const m of deferredReady) if (m.file) urls.add(m.file);
   const failedFiles = new Map<string, string>();
-  const notGone = new Set<string>();
-  if (urls.size) {
-    const outcomes = await ctx.storage.deleteFiles([...urls]);
+  // Something dropped at the last look is held by what the pass's index may not know (its own
+  // references were left out as going): this entry's folders then go file by file.
+  const viaFolders = judged.dropped > 0 ? new Map<string, FileOutcome>() : await removeFolders(ctx, {
+    journaled: entry.tasks,
+    judged: tasks,
+    models: [...entry.models, ...entry.deferred],
+    holders: judged.holders,
+    goneModels: new Set([...models.map((m) => m.id), ...deferredReady.map((m) => m.id)]),
+    refs: ctx.refs,
+    hints: ctx.hints ?? ctx.refs?.hints ?? {},
+  });
+  for (const f of viaFolders.keys()) urls.delete(f);
+  if (urls.size || viaFolders.size) {
+    const outcomes = [...viaFolders.values(), ...(urls.size ? await ctx.storage.deleteFiles([...urls]) : [])];
     const sizes = new Map<string, number>();
     for (const t of tasks) for (const [u, n] of Object.entries(t.sizes ?? {})) sizes.set(u, n);
     for (const o of outcomes) {
       const hint = o.status === 'deleted' && o.bytes === undefined ? sizes.get(o.url) : undefined;
       addFileOutcome(report, hint === undefined ? o : { ...o, bytes: hint });
       if (o.status === 'failed') failedFiles.set(o.url, o.reason ?? 'failed');
-      if (o.status !== 'deleted' && o.status !== 'missing') notGone.add(o.url);
     }
   }
 
@@ -267,11 +299,9 @@ export async function executeEntry(ctx: ExecContext, entry: JournalEntry, opts: 
   const deletable = candidates.filter((m) => !m.file || !failedFiles.has(m.file));
   for (const m of candidates) if (m.file && failedFiles.has(m.file)) report.models.failed++;
   const leftModels: JournalModel[] = models.filter((m) => m.owner && leftTasks.some((t) => t.id === m.owner));
-  const goneModels = new Set<string>();
   if (deletable.length) {
     const r = await deleteMany(ctx, 'models.delete_many', deletable.map((m) => m.id), { force: false, delete_external_artifacts: false }, 201);
     report.models.deleted += r.deleted.length;
-    for (const id of [...r.deleted, ...r.gone]) goneModels.add(id);
     for (const m of deletable) {
       const why = r.failed.get(m.id);
       if (why === undefined) continue;
@@ -279,22 +309,6 @@ export async function executeEntry(ctx: ExecContext, entry: JournalEntry, opts: 
       log.warn(`Model ${m.id} could not be deleted: ${why}`);
       leftModels.push(m);
     }
-  }
-
-  // 4. The deleted tasks' own folders, when nothing inside is needed any more (see folders.ts). Before
-  // the entry is rewritten: a kill before this point replays the entry, and the folders with it.
-  if (doneTasks.size && ctx.refs && ctx.storage.deleteFolders) {
-    await removeFolders(ctx, {
-      journaled: entry.tasks,
-      judged: tasks,
-      done: doneTasks,
-      notGone,
-      models: [...entry.models, ...entry.deferred],
-      goneModels,
-      heldUris,
-      refs: ctx.refs,
-      hints: ctx.hints ?? ctx.refs.hints,
-    });
   }
 
   const left: JournalEntry = { ...entry, tasks: leftTasks, models: leftModels, deferred: waiting };

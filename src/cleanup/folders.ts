@@ -1,15 +1,19 @@
 /**
- * A deleted task's own folder on the file server (`<project>/<name>.<id>/`, or a Report's
- * `reports/<id>/`). Deleting its files leaves the folder tree behind (artifacts/, models/,
+ * A task's own folder on the file server (`<project>/<name>.<id>/`, or a Report's `reports/<id>/`).
+ * Deleting the files one by one leaves the folder tree behind (artifacts/, models/,
  * metrics/<title>/<series>/), and the real file server's only way to remove a folder is
- * `delete_many`, which removes it whole (rmtree). So a folder goes only when:
- * - its task was deleted (or found gone) in this entry;
- * - every file of the task listed in it is gone (none failed, refused, or kept at the last look);
- * - no model of the entry that stays (refused, still waiting, kept at the last look), nor any
- *   other model that stays and was found pointing into it at the last look, has its file inside it;
+ * `delete_many`, which removes it whole (rmtree). So when a task is about to be deleted (it passed
+ * the last look), its folder goes whole, in place of its files, only when:
+ * - every file of the task listed in it is still to be deleted (none kept at the last look);
+ * - no model of the entry that stays (kept at the last look, still waiting for another task, kept
+ *   when its users were checked) has its file inside it, nor does any other model read just now
+ *   (a published model of the task stays, re-pointed, with its file);
+ * - nothing was dropped from the entry at the last look (what holds a dropped task or model may not
+ *   be in the pass's reference index);
  * - nothing that stays (the pass's reference index, which holds kept tasks and models) points to
- *   it, above it or into it, counting the models deleted in this entry as gone.
- * Files inside it that nothing lists or references are the task's own leftovers and go with it.
+ *   it, above it or into it, counting the models this entry deletes as gone.
+ * Files inside it that nothing lists or references (an upload the task never registered) are the
+ * task's own leftovers and go with it. Anything else goes file by file, as before.
  */
 import type { JournalDeferred, JournalModel, JournalTask } from './journal.js';
 import { ownerFolderOf } from './ownership.js';
@@ -18,29 +22,38 @@ import { NO_OWNER, ReferenceIndex, type KeyHints } from './references.js';
 export interface FolderInput {
   /** the tasks as journaled (before the last look) */
   journaled: JournalTask[];
-  /** the tasks after the last look (files kept there are missing from them) */
+  /** the tasks about to be deleted, after the last look (files kept there are missing from them) */
   judged: JournalTask[];
-  /** tasks deleted or found gone */
-  done: ReadonlySet<string>;
-  /** files that are not gone (failed, refused) */
-  notGone: ReadonlySet<string>;
-  /** models of the entry (planned, deferred) and those deleted or found gone now */
+  /** models of the entry (planned, deferred), and those this entry deletes */
   models: Array<JournalModel | JournalDeferred>;
   goneModels: ReadonlySet<string>;
-  /** files of models that stay, found at the last look (models outside the entry included) */
-  heldUris?: string[];
+  /**
+   * URIs of models outside the entry pointing into its tasks' folders, read just now: the pass's
+   * index leaves out the models of tasks it means to delete, and a published model of such a task
+   * stays (re-pointed) with its file
+   */
+  holders: string[];
   refs?: ReferenceIndex;
   hints: KeyHints;
 }
 
-/** The folders that may be removed whole, and how many candidates stay because something is inside. */
-export function removableFolders(input: FolderInput): { remove: string[]; held: number } {
+export interface FolderPlan {
+  /** folders to remove whole */
+  remove: string[];
+  /** the listed files each of them holds (they go with it) */
+  filesOf: Map<string, string[]>;
+  /** candidate folders that stay because something inside is needed */
+  held: number;
+}
+
+export function removableFolders(input: FolderInput): FolderPlan {
   const judged = new Map(input.judged.map((t) => [t.id, t]));
   const blocked = new Set<string>();
   const candidates = new Set<string>();
+  const filesOf = new Map<string, string[]>();
   for (const t of input.journaled) {
-    if (!input.done.has(t.id)) continue;
-    const kept = new Set(judged.get(t.id)?.files ?? []);
+    if (!judged.has(t.id)) continue;
+    const kept = new Set(judged.get(t.id)!.files);
     let last: string | undefined;
     for (const f of t.files) {
       // a task's files share one folder: parse a URL only when it is not below the last one found
@@ -49,10 +62,11 @@ export function removableFolders(input: FolderInput): { remove: string[]; held: 
       if (!folder) continue;
       last = folder;
       candidates.add(folder);
-      if (!kept.has(f) || input.notGone.has(f)) blocked.add(folder);
+      if (!kept.has(f)) blocked.add(folder);
+      else filesOf.set(folder, [...(filesOf.get(folder) ?? []), f]);
     }
   }
-  if (candidates.size === 0) return { remove: [], held: 0 };
+  if (candidates.size === 0) return { remove: [], filesOf, held: 0 };
 
   const staying = new ReferenceIndex(input.hints, true, {}, true);
   try {
@@ -61,14 +75,14 @@ export function removableFolders(input: FolderInput): { remove: string[]; held: 
       const uri = 'waitingFor' in m ? m.uri : m.file;
       if (uri) staying.add(uri, NO_OWNER);
     }
-    for (const uri of input.heldUris ?? []) staying.add(uri, NO_OWNER);
+    for (const u of input.holders) staying.add(u, NO_OWNER);
     const remove: string[] = [];
     let held = 0;
     for (const folder of candidates) {
       if (blocked.has(folder) || staying.holdsBelow(folder) || input.refs?.holdsBelow(folder, input.goneModels)) held++;
       else remove.push(folder);
     }
-    return { remove, held };
+    return { remove, filesOf, held };
   } finally {
     staying.close();
   }

@@ -46,15 +46,11 @@ function isDeletedMarker(task: string | null | undefined): boolean {
   return !task || task.startsWith('__DELETED__');
 }
 
-/** The entry after the last look, and what must hold its tasks' folders. */
 export interface Rejudged extends JournalEntry {
-  /**
-   * URIs of models that stay and point into the entry's task folders (kept here, or outside the
-   * entry): its tasks' folders must not be removed whole over them. A replayed entry needs this: the
-   * pass's reference index leaves out the models of the entry's tasks, and one kept when the entry
-   * was planned is in neither the entry nor the index.
-   */
-  heldUris: string[];
+  /** URIs of models outside what goes that point into the tasks' folders now (they hold those folders) */
+  holders: string[];
+  /** tasks or models dropped here: what holds them is not in the pass's reference index */
+  dropped: number;
 }
 
 /** The entry without what no longer qualifies (the report says why for each). */
@@ -62,6 +58,8 @@ export async function rejudgeEntry(ctx: RejudgeContext, entry: JournalEntry): Pr
   const { api, rules, report, log } = ctx;
   let tasks: JournalTask[] = entry.tasks;
   let models: JournalModel[] = entry.models;
+  const holders: string[] = [];
+  let droppedCount = 0;
 
   // 1. Tasks, by the selection's own rules.
   if (tasks.length) {
@@ -78,6 +76,7 @@ export async function rejudgeEntry(ctx: RejudgeContext, entry: JournalEntry): Pr
       log.warn(`Task ${t.id} no longer qualifies (${v.why}); left alone with its files and models`);
       addSkipped(report, { id: t.id, name: r.name ?? t.name, status: r.status, reason: `no longer qualifies: ${v.why}` });
     }
+    droppedCount += dropped.size;
     tasks = tasks.filter((t) => !dropped.has(t.id));
     models = models.filter((m) => !m.owner || !dropped.has(m.owner));
   }
@@ -111,22 +110,18 @@ export async function rejudgeEntry(ctx: RejudgeContext, entry: JournalEntry): Pr
       if (m.file) keepUris.push(m.file);
       addKeptModel(report, { id: m.id, name: r.name, owner: m.owner, reason: why });
     }
+    droppedCount += dropped.size;
     models = models.filter((m) => !dropped.has(m.id));
   }
 
   // 3. Files: only the task's own, and none that anything staying points to.
-  const heldUris = [...keepUris];
   if (tasks.length) {
     const staying = new Set(models.map((m) => m.id));
-    // deferred models are the folder check's own business (they may still go in this entry)
-    const deferred = new Set(entry.deferred.map((d) => d.id));
     const local = new ReferenceIndex(ctx.hints ?? ctx.refs?.hints ?? {}, true);
     try {
-      for (const u of keepUris) local.add(u, NO_OWNER);
+      for (const u of keepUris) (local.add(u, NO_OWNER), holders.push(u));
       for (const m of await modelsPointingInto(api, tasks.map((t) => t.id))) {
-        if (!m.uri || staying.has(m.id)) continue;
-        local.add(m.uri, NO_OWNER);
-        if (!deferred.has(m.id)) heldUris.push(m.uri);
+        if (m.uri && !staying.has(m.id)) (local.add(m.uri, NO_OWNER), holders.push(m.uri));
       }
       const hints = local.hints;
       // the entry's own models (and those deferred) are going: their references do not hold a file
@@ -150,5 +145,5 @@ export async function rejudgeEntry(ctx: RejudgeContext, entry: JournalEntry): Pr
       local.close();
     }
   }
-  return { ...entry, tasks, models, heldUris };
+  return { ...entry, tasks, models, holders, dropped: droppedCount };
 }
