@@ -219,12 +219,18 @@ test('a child this pass could not delete keeps its parents (children go first, p
   const stuck = c.chunks[0];
   const base = w.storage;
   // the storage cannot delete one chunk of the child: the child stays, so must its parents
+  // (a task folder removed whole would take the chunk with it: the folder holding it fails too)
+  const fire = { backend: 'fileserver', status: 'failed' as const, reason: 'disk on fire' };
   const storage = {
     ...base,
     deleteFiles: async (urls: string[]) => {
       const out = await base.deleteFiles(urls.filter((u) => u !== stuck));
-      if (urls.includes(stuck)) out.push({ url: stuck, backend: 'fileserver', status: 'failed' as const, reason: 'disk on fire' });
+      if (urls.includes(stuck)) out.push({ url: stuck, ...fire });
       return out;
+    },
+    deleteFolders: async (urls: string[]) => {
+      const ok = await base.deleteFolders!(urls.filter((u) => !stuck.startsWith(u)));
+      return urls.map((u) => (stuck.startsWith(u) ? { url: u, ...fire } : ok.shift()!));
     },
   };
   const r = await runPass({ api: w.api, storage, log: silentLogger }, { deleteThresholdDays: 30, forceDelete: true, stateDir: w.stateDir, pacingMs: 0 });

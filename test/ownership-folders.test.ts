@@ -213,6 +213,26 @@ test('a replayed entry (killed before its task was deleted) keeps the folder whe
   expect(existsSync(folderOf(t))).toBe(true);
 });
 
+test('a folder that cannot be removed keeps its task, with its files, for the next pass', async () => {
+  const t = await w.task({ artifacts: 2, models: [{}] });
+  await w.finalize();
+  const base = w.storage;
+  const failing = {
+    ...base,
+    deleteFolders: async (urls: string[]) => urls.map((url) => ({ url, backend: 'fileserver', status: 'failed' as const, reason: 'HTTP 500' })),
+  };
+  const r1 = await runPass({ api: w.api, storage: failing, log: silentLogger }, { deleteThresholdDays: 30, forceDelete: false, stateDir: w.stateDir, pacingMs: 0 });
+  expect(r1.tasks.failedList.map((f) => f.id)).toEqual([t.id]);
+  expect(r1.files.folders.failed).toBe(1);
+  expect(await w.taskExists(t.id)).toBe(true);
+  expect(await w.modelExists(t.models[0].id)).toBe(true);
+  expect(await w.existing(t.files)).toEqual(t.files);
+  const r2 = await pass();
+  expect(r2.error).toBeUndefined();
+  expect(await w.taskExists(t.id)).toBe(false);
+  expect(existsSync(folderOf(t))).toBe(false);
+});
+
 test('a dry run removes nothing', async () => {
   const t = await w.task({ artifacts: 1 });
   await w.finalize();
