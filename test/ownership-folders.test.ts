@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Journal } from '../src/cleanup/journal.js';
+import { Journal, type JournalModel, type JournalTask } from '../src/cleanup/journal.js';
 import { runPass, silentLogger, type PassReport } from '../src/cleanup/index.js';
 import { World } from './support/cleanup-world.js';
 
@@ -27,6 +27,13 @@ function pass(extra: Record<string, unknown> = {}, world = w): Promise<PassRepor
 
 /** the task's folder on the embedded file server's disk */
 const folderOf = (t: { id: string; name: string }, world = w) => path.join(world.server.dataDir, 'files', 'proj', `${t.name}.${t.id}`);
+/** What a pass killed after writing its journal entry leaves behind. */
+async function leftEntry(id: string, force: boolean, tasks: JournalTask[], models: JournalModel[]): Promise<void> {
+  const journal = new Journal(w.stateDir);
+  await journal.init();
+  await journal.write({ version: 1, id: `20000101-000000-0000-${id}`, createdAt: new Date().toISOString(), force, tasks, models, deferred: [] });
+}
+
 const urlIn = (t: { id: string; name: string }, rest: string, world = w) => `${world.server.filesUrl}/proj/${t.name}.${t.id}/${rest}`;
 
 test('the emptied folder of a deleted task goes, with a leftover file nothing lists', async () => {
@@ -109,17 +116,7 @@ test('a journal entry replayed after a kill (task already gone) removes the fold
   const t = await w.task({ artifacts: 1, models: [{}] });
   await w.finalize();
   // killed after the task was deleted, before the entry was rewritten
-  const journal = new Journal(w.stateDir);
-  await journal.init();
-  await journal.write({
-    version: 1,
-    id: '20000101-000000-0000-folders',
-    createdAt: new Date().toISOString(),
-    force: false,
-    tasks: [{ id: t.id, name: t.name, files: t.files }],
-    models: [{ id: t.models[0].id, owner: t.id, file: t.models[0].uri }],
-    deferred: [],
-  });
+  await leftEntry('folders', false, [{ id: t.id, name: t.name, files: t.files }], [{ id: t.models[0].id, owner: t.id, file: t.models[0].uri }]);
   await w.call('tasks.delete_many', { ids: [t.id], force: true, delete_output_models: false, delete_external_artifacts: false });
   expect(existsSync(folderOf(t))).toBe(true);
 
@@ -136,17 +133,7 @@ test('a replayed entry whose task has a published model kept under force keeps t
   const t = await w.task({ status: 'completed', artifacts: 2, models: [{ ready: true }] });
   await w.finalize();
   const published = t.models[0];
-  const journal = new Journal(w.stateDir);
-  await journal.init();
-  await journal.write({
-    version: 1,
-    id: '20000101-000000-0000-published',
-    createdAt: new Date().toISOString(),
-    force: true,
-    tasks: [{ id: t.id, name: t.name, files: t.files.filter((f) => f !== published.uri) }],
-    models: [],
-    deferred: [],
-  });
+  await leftEntry('published', true, [{ id: t.id, name: t.name, files: t.files.filter((f) => f !== published.uri) }], []);
   const r = await pass({ forceDelete: true });
   expect(r.error).toBeUndefined();
   expect(await w.taskExists(t.id)).toBe(false);
@@ -162,17 +149,7 @@ test('a replayed entry (task already gone) keeps the folder when a model of its 
   const [going, used] = t.models;
   await w.useAsInput(user.id, used.id);
   // the plan kept the used model and its file, so the entry names neither; killed after the task was deleted
-  const journal = new Journal(w.stateDir);
-  await journal.init();
-  await journal.write({
-    version: 1,
-    id: '20000101-000000-0000-folders-kept-model',
-    createdAt: new Date().toISOString(),
-    force: false,
-    tasks: [{ id: t.id, name: t.name, files: t.files.filter((f) => f !== used.uri) }],
-    models: [{ id: going.id, owner: t.id, file: going.uri }],
-    deferred: [],
-  });
+  await leftEntry('folders-kept-model', false, [{ id: t.id, name: t.name, files: t.files.filter((f) => f !== used.uri) }], [{ id: going.id, owner: t.id, file: going.uri }]);
   await w.call('tasks.delete_many', { ids: [t.id], force: true, delete_output_models: false, delete_external_artifacts: false });
 
   const r = await pass();
@@ -192,17 +169,7 @@ test('a replayed entry (killed before its task was deleted) keeps the folder whe
   await w.useAsInput(user.id, used.id);
   // the plan kept the used model and its file, so the entry names neither; killed before anything
   // was deleted (a model kept because a kept task uses it: in neither the entry nor the pass's index)
-  const journal = new Journal(w.stateDir);
-  await journal.init();
-  await journal.write({
-    version: 1,
-    id: '20000101-000000-0000-folders-kept-model2',
-    createdAt: new Date().toISOString(),
-    force: false,
-    tasks: [{ id: t.id, name: t.name, files: t.files.filter((f) => f !== used.uri) }],
-    models: [{ id: going.id, owner: t.id, file: going.uri }],
-    deferred: [],
-  });
+  await leftEntry('folders-kept-model2', false, [{ id: t.id, name: t.name, files: t.files.filter((f) => f !== used.uri) }], [{ id: going.id, owner: t.id, file: going.uri }]);
 
   const r = await pass();
   expect(r.error).toBeUndefined();
