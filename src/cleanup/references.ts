@@ -20,7 +20,7 @@
  */
 import pLimit from 'p-limit';
 import { iterateSnapshotPages } from '../api/paging.js';
-import { classifyUrl, type ClassifyHints, type StorageLocation } from '../storage/url.js';
+import { classifyUrl, isOwnerFolderSegment, type ClassifyHints, type StorageLocation } from '../storage/url.js';
 import type { Api, Logger, ProgressEvent } from './ports.js';
 import { silentLogger } from './ports.js';
 import { collectEventUrls, newScanState } from './events.js';
@@ -115,15 +115,10 @@ export function urlsInText(text: string): string[] {
   return [...out];
 }
 
-const TASK_FOLDER = /\.[0-9a-f]{32}$/i;
-const BARE_ID = /^[0-9a-f]{32}$/i;
-
 /** Lengths of the path prefixes that end in a task folder (`*.<id>`) or a Report folder (`reports/<id>`). */
 function ownerFolderLengths(segments: string[]): number[] {
   const out: number[] = [];
-  segments.forEach((s, i) => {
-    if ((TASK_FOLDER.test(s) && s.length > 33) || (BARE_ID.test(s) && i > 0 && segments[i - 1].toLowerCase() === 'reports')) out.push(i + 1);
-  });
+  for (let i = 0; i < segments.length; i++) if (isOwnerFolderSegment(segments, i)) out.push(i + 1);
   return out;
 }
 
@@ -280,8 +275,22 @@ export class ReferenceIndex {
     if (!this.folders) throw new Error('holdsBelow needs an index made with folder keys');
     const variants = keyVariants(folderUrl, this.hints);
     if (!variants) return true;
-    if (this.ownerOf(folderUrl, ignoreModels) !== undefined) return true;
-    return variants.some((p) => p.segments.length === 0 || this.held('D' + prefixKeys(p.head, p.segments)[p.segments.length - 1], ignoreModels) !== undefined);
+    return variants.some((p) => {
+      if (p.segments.length === 0) return true;
+      const keys = prefixKeys(p.head, p.segments);
+      return this.ownerIn(keys, ignoreModels) !== undefined || this.held('D' + keys[keys.length - 1], ignoreModels) !== undefined;
+    });
+  }
+
+  /** The holder of a location given its prefix keys: a reference to it exactly, or to it or a folder above it. */
+  private ownerIn(keys: string[], ignoreModels?: ReadonlySet<string>): number | undefined {
+    const exact = this.held('=' + keys[keys.length - 1], ignoreModels);
+    if (exact !== undefined) return exact;
+    for (let n = keys.length; n >= 1; n--) {
+      const o = this.held(keys[n - 1], ignoreModels);
+      if (o !== undefined) return o;
+    }
+    return undefined;
   }
 
   /**
@@ -291,16 +300,9 @@ export class ReferenceIndex {
   ownerOf(url: string, ignoreModels?: ReadonlySet<string>): number | undefined {
     const variants = keyVariants(url, this.hints);
     if (!variants) return NO_OWNER; // not understood: treat as referenced (never deleted)
-    const held = (k: string) => this.held(k, ignoreModels);
     for (const parts of variants) {
-      const keys = prefixKeys(parts.head, parts.segments);
-      const n0 = parts.segments.length;
-      const exact = held('=' + keys[n0 - 1]);
-      if (exact !== undefined) return exact;
-      for (let n = n0; n >= 1; n--) {
-        const o = held(keys[n - 1]);
-        if (o !== undefined) return o;
-      }
+      const o = parts.segments.length ? this.ownerIn(prefixKeys(parts.head, parts.segments), ignoreModels) : undefined;
+      if (o !== undefined) return o;
     }
     return undefined;
   }

@@ -119,10 +119,9 @@ export async function rejudgeEntry(ctx: RejudgeContext, entry: JournalEntry): Pr
     const staying = new Set(models.map((m) => m.id));
     const local = new ReferenceIndex(ctx.hints ?? ctx.refs?.hints ?? {}, true);
     try {
-      for (const u of keepUris) (local.add(u, NO_OWNER), holders.push(u));
-      for (const m of await modelsPointingInto(api, tasks.map((t) => t.id))) {
-        if (m.uri && !staying.has(m.id)) (local.add(m.uri, NO_OWNER), holders.push(m.uri));
-      }
+      holders.push(...keepUris);
+      for (const m of await modelsPointingInto(api, tasks.map((t) => t.id))) if (m.uri && !staying.has(m.id)) holders.push(m.uri);
+      for (const u of holders) local.add(u, NO_OWNER);
       const hints = local.hints;
       // the entry's own models (and those deferred) are going: their references do not hold a file
       const going = new Set([...models.map((m) => m.id), ...entry.deferred.map((d) => d.id)]);

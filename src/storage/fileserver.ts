@@ -182,13 +182,6 @@ export async function removeFoldersOnFileServer(targets: Target<FileServerLocati
   return new FileServer(o).removeFolders(targets);
 }
 
-/** True when the last segment of a location is a task folder (`<name>.<id>`) or a Report folder (`reports/<id>`). */
-export function isOwnerFolder(segments: string[]): boolean {
-  const last = segments[segments.length - 1] ?? '';
-  if (TASK_FOLDER_SUFFIX.test(last) && last.length > 33) return true;
-  return /^[0-9a-f]{32}$/i.test(last) && (segments[segments.length - 2] ?? '').toLowerCase() === 'reports';
-}
-
 /** All targets must share one server base. */
 export async function deleteOnFileServer(targets: Target<FileServerLocation>[], o: FileServerOptions): Promise<FileOutcome[]> {
   if (targets.length === 0) return [];

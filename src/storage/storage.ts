@@ -9,14 +9,14 @@ import { got, type Got } from 'got';
 import pLimit from 'p-limit';
 import { AllowList, parseRoot, type AllowRoot } from './allow-list.js';
 import { DEFAULTS, type StorageContext } from './context.js';
-import { deleteOnFileServer, isOwnerFolder, removeFoldersOnFileServer, TokenSource } from './fileserver.js';
+import { deleteOnFileServer, removeFoldersOnFileServer, TokenSource, type FileServerOptions } from './fileserver.js';
 import type { AzureClients } from './azure.js';
 import type { GcsClients } from './gcs.js';
 import type { S3Clients } from './s3.js';
 import { deleteLocalFiles } from './local.js';
 import { errorText, REFUSAL, type FileOutcome } from './outcome.js';
 import { outcomeOf, type Limit, type Target } from './target.js';
-import { classifyUrl, looksLikeFolder, type FileServerLocation, type StorageLocation } from './url.js';
+import { classifyUrl, isOwnerFolderSegment, looksLikeFolder, type FileServerLocation, type StorageLocation } from './url.js';
 import { listAzure, listFileServerDir, listFileServerHttp, listGcs, listLocal, listS3, type ListedFile } from './list.js';
 
 export interface ListOptions {
@@ -122,23 +122,23 @@ class StorageImpl implements Storage {
     return { ...loc, allowed: true, root: root.source };
   }
 
+  /** Where a file-server location's requests go (its base), and with which token. */
+  private fileServerOptions(loc: FileServerLocation): FileServerOptions {
+    return {
+      base: this.allow.fileServerBase(loc) as AllowRoot,
+      http: (this.http ??= httpClient(this.ctx)),
+      limit: this.limit,
+      batchSize: this.ctx.fileServerBatchSize ?? DEFAULTS.fileServerBatchSize,
+      token: this.allow.isFilesServerHost(loc) ? this.token : undefined,
+    };
+  }
+
   private groupFor(t: Target): { key: string; run: Group['run'] } {
     const loc = t.loc;
     switch (loc.backend) {
       case 'fileserver': {
-        const base = this.allow.fileServerBase(loc) as AllowRoot;
-        const token = this.allow.isFilesServerHost(loc) ? this.token : undefined;
-        return {
-          key: `fileserver ${base.baseUrl}`,
-          run: (ts) =>
-            deleteOnFileServer(ts as Target<typeof loc>[], {
-              base,
-              http: (this.http ??= httpClient(this.ctx)),
-              limit: this.limit,
-              batchSize: this.ctx.fileServerBatchSize ?? DEFAULTS.fileServerBatchSize,
-              token,
-            }),
-        };
+        const o = this.fileServerOptions(loc);
+        return { key: `fileserver ${o.base.baseUrl}`, run: (ts) => deleteOnFileServer(ts as Target<typeof loc>[], o) };
       }
       case 's3':
         return {
@@ -208,20 +208,20 @@ class StorageImpl implements Storage {
 
   async deleteFolders(urls: string[]): Promise<FileOutcome[]> {
     const result = new Map<string, FileOutcome>();
-    const groups = new Map<string, { base: AllowRoot; token?: TokenSource; targets: Target<FileServerLocation>[] }>();
+    const groups = new Map<string, { options: FileServerOptions; targets: Target<FileServerLocation>[] }>();
     for (const url of new Set(urls)) {
       const loc = classifyUrl(url.replace(/\/+$/, ''), this.allow.hints);
       const refuse = (reason: string, detail: string) => result.set(url, { ...outcomeOf(loc, 'refused', { reason, detail }), url });
       if (loc.unsafe || loc.backend === 'unknown') refuse(REFUSAL.notAllowed, loc.unsafe ?? 'not a storage URL this service deletes');
       else if (loc.backend !== 'fileserver') refuse(REFUSAL.folder, `no folders to remove on ${loc.backend}`);
-      else if (!isOwnerFolder(loc.segments)) refuse(REFUSAL.folder, 'not a task or Report folder');
+      else if (!isOwnerFolderSegment(loc.segments, loc.segments.length - 1)) refuse(REFUSAL.folder, 'not a task or Report folder');
       else {
         const root = this.allow.match(loc);
-        const base = this.allow.fileServerBase(loc);
-        if (!root || !base) refuse(REFUSAL.notAllowed, 'outside every allowed root');
+        if (!root || !this.allow.fileServerBase(loc)) refuse(REFUSAL.notAllowed, 'outside every allowed root');
         else {
-          const key = base.baseUrl ?? base.source;
-          const g = groups.get(key) ?? { base, token: this.allow.isFilesServerHost(loc) ? this.token : undefined, targets: [] };
+          const options = this.fileServerOptions(loc);
+          const key = options.base.baseUrl ?? options.base.source;
+          const g = groups.get(key) ?? { options, targets: [] };
           g.targets.push({ loc: { ...loc, url }, root });
           groups.set(key, g);
         }
@@ -231,13 +231,7 @@ class StorageImpl implements Storage {
       [...groups.values()].map(async (g) => {
         let outcomes: FileOutcome[];
         try {
-          outcomes = await removeFoldersOnFileServer(g.targets, {
-            base: g.base,
-            http: (this.http ??= httpClient(this.ctx)),
-            limit: this.limit,
-            batchSize: this.ctx.fileServerBatchSize ?? DEFAULTS.fileServerBatchSize,
-            token: g.token,
-          });
+          outcomes = await removeFoldersOnFileServer(g.targets, g.options);
         } catch (err) {
           const reason = errorText(err);
           outcomes = g.targets.map((t) => outcomeOf(t.loc, 'failed', { reason }));

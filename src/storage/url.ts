@@ -254,6 +254,16 @@ export function classifyUrl(url: string, hints?: ClassifyHints): StorageLocation
   }
 }
 
+/**
+ * True when path segment i is the folder ClearML writes one owner's files below: a task's
+ * `<task name>.<task id>` or a Report's `reports/<report id>`.
+ */
+export function isOwnerFolderSegment(segments: readonly string[], i: number): boolean {
+  const s = segments[i] ?? '';
+  if (s.length > 33 && /\.[0-9a-f]{32}$/i.test(s)) return true;
+  return i > 0 && /^[0-9a-f]{32}$/i.test(s) && segments[i - 1].toLowerCase() === 'reports';
+}
+
 /** True when the URL names a folder rather than an object (trailing slash or nothing at all). */
 export function looksLikeFolder(loc: StorageLocation): boolean {
   return loc.segments.length === 0 || loc.segments[loc.segments.length - 1] === '';
