@@ -142,34 +142,19 @@ test('a replayed entry whose task has a published model kept under force keeps t
   expect(await w.existing(t.files.filter((f) => f !== published.uri))).toEqual([]);
 });
 
-test('a replayed entry (task already gone) keeps the folder when a model of its task that stays (used by a kept task) has its file there', async () => {
+// the plan kept the used model and its file, so the entry names neither (a model kept because a
+// kept task uses it: in neither the entry nor the pass's index)
+test.each([
+  ['after its task was deleted', true],
+  ['before its task was deleted', false],
+])('a replayed entry (killed %s) keeps the folder when a model of its task that stays (used by a kept task) has its file there', async (_when, taskGone) => {
   const t = await w.task({ artifacts: 1, models: [{}, {}] });
   const user = await w.task({ archived: false });
   await w.finalize();
   const [going, used] = t.models;
   await w.useAsInput(user.id, used.id);
-  // the plan kept the used model and its file, so the entry names neither; killed after the task was deleted
-  await leftEntry('folders-kept-model', false, [{ id: t.id, name: t.name, files: t.files.filter((f) => f !== used.uri) }], [{ id: going.id, owner: t.id, file: going.uri }]);
-  await w.call('tasks.delete_many', { ids: [t.id], force: true, delete_output_models: false, delete_external_artifacts: false });
-
-  const r = await pass();
-  expect(r.error).toBeUndefined();
-  expect(r.journal.pendingEntries).toBe(0);
-  expect(await w.modelExists(used.id)).toBe(true);
-  expect(await w.exists(used.uri)).toBe(true);
-  expect(await w.exists(going.uri)).toBe(false);
-  expect(existsSync(folderOf(t))).toBe(true);
-});
-
-test('a replayed entry (killed before its task was deleted) keeps the folder when a model of its task that stays has its file there', async () => {
-  const t = await w.task({ artifacts: 1, models: [{}, {}] });
-  const user = await w.task({ archived: false });
-  await w.finalize();
-  const [going, used] = t.models;
-  await w.useAsInput(user.id, used.id);
-  // the plan kept the used model and its file, so the entry names neither; killed before anything
-  // was deleted (a model kept because a kept task uses it: in neither the entry nor the pass's index)
-  await leftEntry('folders-kept-model2', false, [{ id: t.id, name: t.name, files: t.files.filter((f) => f !== used.uri) }], [{ id: going.id, owner: t.id, file: going.uri }]);
+  await leftEntry(`folders-kept-model-${taskGone}`, false, [{ id: t.id, name: t.name, files: t.files.filter((f) => f !== used.uri) }], [{ id: going.id, owner: t.id, file: going.uri }]);
+  if (taskGone) await w.call('tasks.delete_many', { ids: [t.id], force: true, delete_output_models: false, delete_external_artifacts: false });
 
   const r = await pass();
   expect(r.error).toBeUndefined();
