@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startServer } from '../src/server/index.js';
 import { Api, login } from './support/embedded-api.js';
+import { serverStarted } from './support/node-script.js';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
@@ -157,14 +158,7 @@ test('`server` command prints URLs and the access key, never the secret, and sto
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   cliChild = cli;
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    cli.stdout!.on('data', (c) => {
-      out += c;
-      if (out.includes('Stop with Ctrl-C.')) resolve();
-    });
-    cli.on('exit', (code) => reject(new Error(`exited early (${code}): ${out}`)));
-  });
+  const out = await serverStarted(cli);
   const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'credentials.json'), 'utf8'));
   expect(out).toContain(`access key:   ${creds.access_key}`);
   expect(out).toContain(path.join(dataDir, 'credentials.json'));
@@ -191,14 +185,7 @@ test('`server --api-version 2.20 --record-requests` answers as that server and l
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   cliChild = cli;
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    cli.stdout!.on('data', (c) => {
-      out += c;
-      if (out.includes('Stop with Ctrl-C.')) resolve();
-    });
-    cli.on('exit', (code) => reject(new Error(`exited early (${code}): ${out}`)));
-  });
+  const out = await serverStarted(cli);
   expect(out).toMatch(/api server: +\S+ \(API 2\.20\)/);
   const apiUrl = /api server: +(\S+)/.exec(out)![1];
   const key = /access key: +(\S+)/.exec(out)![1];

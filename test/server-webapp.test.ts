@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ClearMLClient } from '../src/api/index.js';
 import { startServer, type RunningServer } from '../src/server/index.js';
-import { ensureBuilt } from './support/node-script.js';
+import { ensureBuilt, serverStarted } from './support/node-script.js';
 import { clientFor } from './support/task-world.js';
 
 let server: RunningServer;
@@ -143,14 +143,7 @@ describe('`clearml-cleanup server --webapp` (the built CLI)', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {
-      let out = '';
-      await new Promise<void>((resolve, reject) => {
-        cli.stdout!.on('data', (c) => {
-          out += c;
-          if (out.includes('Stop with Ctrl-C.')) resolve();
-        });
-        cli.on('exit', (code) => reject(new Error(`exited early (${code}): ${out}`)));
-      });
+      const out = await serverStarted(cli);
       const url = /web app: +(http:\/\/\S+)/.exec(out)?.[1];
       expect(url).toBeDefined();
       // no --data-dir: the generated secret is not printed, so the line says how to get one

@@ -40,3 +40,19 @@ export function startScript(
   const result = new Promise<{ code: number | null; out: string }>((resolve) => child.on('close', (code) => resolve({ code, out })));
   return { child, result };
 }
+
+/**
+ * Waits until a started `clearml-cleanup server` says it is up ("Stop with Ctrl-C."); resolves with
+ * everything it printed so far, rejects when it exits first. The caller removes the child's 'exit'
+ * listeners before stopping it.
+ */
+export function serverStarted(child: ChildProcess): Promise<string> {
+  let out = '';
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (c) => {
+      out += c;
+      if (out.includes('Stop with Ctrl-C.')) resolve(out);
+    });
+    child.on('exit', (code) => reject(new Error(`exited early (${code}): ${out}`)));
+  });
+}
